@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+# Entry points; see README.md.  Everything runs from tooling/.
+.PHONY: run test setup tree export check-export check build vm takeover send-dry-run
+
+run:		; tooling/run.sh
+test:		; tooling/test.sh
+setup:		; tooling/setup.sh
+tree:		; tooling/tree.sh
+export:		; tooling/export.sh
+check-export:	; tooling/export.sh --check
+check:		; tooling/check-series.sh
+build:		; tooling/build.sh
+vm:		; tooling/vm.sh $(MODES)
+takeover:	; tooling/take-over.sh "$(IDENT)"
+send-dry-run:	; git send-email --dry-run --confirm=never \
+			--to=linux-rdma@vger.kernel.org $(or $(DEMO_CACHE),/var/cache/demo-rdma)/outgoing/*.patch

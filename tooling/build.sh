@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Configure and build the tip kernel of the work tree in $BUILD (O=), with
+# ccache, then build and install the rdma kselftests into
+# $BUILD/kselftest_install.
+. "$(dirname "$0")/common.sh"
+
+dir=${1:-$TREE}
+cd "$dir"
+mkdir -p "$BUILD"
+
+frags=("$TOOLS/config/vm.config" tools/testing/selftests/rdma/config)
+stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)
+if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != "$stamp" ]; then
+	log "configuring (vng --kconfig + ${frags[*]})"
+	args=()
+	for f in "${frags[@]}"; do args+=(--config "$f"); done
+	# vng appends its own required options after the fragments; debug info
+	# only slows the build down, so switch it off last.
+	vng --kconfig "${args[@]}" O="$BUILD" >"$BUILD/kconfig.log" 2>&1 ||
+		{ cat "$BUILD/kconfig.log" >&2; die "vng --kconfig failed"; }
+	scripts/config --file "$BUILD/.config" -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
+		-e DEBUG_INFO_NONE
+	mk "$dir" olddefconfig >>"$BUILD/kconfig.log" 2>&1
+	# Fragments are only requests: show what Kconfig refused.
+	for f in "${frags[@]}"; do
+		{ grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]' "$f" || true; } | while IFS='=' read -r k v; do
+			grep -qx "$k=$v" "$BUILD/.config" || log "warning: $f: $k=$v not set"
+		done
+		grep -q 'unexpected data' "$BUILD/kconfig.log" &&
+			grep 'unexpected data' "$BUILD/kconfig.log" >&2
+	done
+	echo "$stamp" >"$BUILD/.demo-config"
+fi
+
+log "building the kernel in $BUILD"
+t0=$(date +%s)
+mk "$dir"
+log "kernel built in $(( $(date +%s) - t0 )) s"
+mk "$dir" headers >/dev/null
+make -s -C "$dir" O="$BUILD" TARGETS=rdma KSFT_INSTALL_PATH="$BUILD/kselftest_install" \
+	kselftest-install >/dev/null
+log "kselftests installed in $BUILD/kselftest_install"

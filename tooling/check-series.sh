@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Per-patch checks of the series in the work tree, in order:
+#   - the patch applies with quilt too (whole series, on a copy of the base)
+#   - the kernel builds after it (incremental O= build, ccache)
+#   - W=1 and sparse (C=2) on the directories of the C files it touches
+#   - checkpatch.pl --strict on the patch file
+#   - scripts/kernel-doc -Wall -none on the C files it touches
+#   - the series' own Coccinelle rules over the files it touches
+# Any new warning fails the run and names the patch.  The missing
+# Signed-off-by: is the only checkpatch complaint allowed (see README).
+. "$(dirname "$0")/common.sh"
+
+cd "$TREE"
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+	die "$TREE has uncommitted changes"
+base=$(base_commit)
+mapfile -t commits < <(git rev-list --reverse "$base..$BRANCH")
+mapfile -t series < <(grep -v '^[[:space:]]*\(#\|$\)' "$TOP/series.txt")
+[ ${#commits[@]} = ${#series[@]} ] ||
+	die "series.txt lists ${#series[@]} patches, the tree has ${#commits[@]}"
+LOGS=$RESULTS/check
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+fail=0
+failed() { echo "not ok $1 - $2"; fail=1; }
+
+# --- quilt: the same series applies with `quilt push -a`
+qdir=$(mktemp -d)
+trap 'rm -rf "$qdir"' EXIT
+git archive "$base" | tar -x -C "$qdir"
+if (cd "$qdir" && QUILT_PATCHES="$TOP/patches" QUILT_SERIES="$TOP/series.txt" \
+	quilt push -a -q >"$LOGS/quilt.log" 2>&1); then
+	(cd "$qdir" && rm -rf .pc && git init -q && git add -f -A . &&
+		git -c user.name=x -c user.email=x commit -q -m x) >/dev/null
+	if [ "$(git -C "$qdir" rev-parse HEAD^{tree})" = "$(git rev-parse "$BRANCH^{tree}")" ]; then
+		echo "ok 0 - quilt push -a gives the tip tree"
+	else
+		failed 0 "quilt push -a gives a tree different from git am"
+	fi
+else
+	failed 0 "quilt push -a"; tail -n 20 "$LOGS/quilt.log"
+fi
+rm -rf "$qdir"
+
+# checkpatch must say nothing but the missing sign-off.  An added file
+# warning is fine when MAINTAINERS at the tip covers the file.
+maint_covers() {
+	git show "$BRANCH:MAINTAINERS" >"$LOGS/MAINTAINERS.tip"
+	local f
+	for f in $(git diff --name-only --diff-filter=A "$1~" "$1"); do
+		perl "$TREE/scripts/get_maintainer.pl" --no-git --no-git-fallback \
+			--no-email --subsystem --no-remove-duplicates -f "$f" \
+			2>/dev/null | grep -q '^DEMO RDMA' || return 1
+	done
+}
+
+i=0
+for c in "${commits[@]}"; do
+	i=$((i + 1))
+	p=${series[$((i - 1))]}
+	name=${p%.patch}
+	git -c advice.detachedHead=false checkout -q "$c"
+	mapfile -t cfiles < <(git diff --name-only --diff-filter=AM "$c~" "$c" -- '*.c' '*.h' |
+		grep -v '^tools/' || true)
+
+	if ! mk "$TREE" >"$LOGS/$name.build" 2>&1; then
+		failed "$i" "$p: build"; tail -n 20 "$LOGS/$name.build"; continue
+	fi
+	# warnings from the normal build in files this patch touches
+	for f in "${cfiles[@]}"; do
+		grep -E "^(\.\./)*(.*/)?$f:[0-9]+:[0-9]+: warning" "$LOGS/$name.build" || true
+	done >"$LOGS/$name.warn"
+
+	dirs=$(printf '%s\n' "${cfiles[@]}" | grep '\.c$' | xargs -r -n1 dirname | sort -u)
+	for d in $dirs; do
+		mk "$TREE" W=1 C=2 "$d/" >>"$LOGS/$name.w1" 2>&1 || echo "build $d failed" >>"$LOGS/$name.warn"
+	done
+	for f in "${cfiles[@]}"; do
+		grep -E "(^|/)$f:[0-9]+(:[0-9]+)?: (warning|error)" "$LOGS/$name.w1" 2>/dev/null || true
+	done >>"$LOGS/$name.warn"
+	if [ -s "$LOGS/$name.warn" ]; then
+		failed "$i" "$p: W=1/sparse warnings"; cat "$LOGS/$name.warn"
+	fi
+
+	perl scripts/checkpatch.pl --strict --terse --no-summary --show-types \
+		"$TOP/patches/$p" >"$LOGS/$name.checkpatch" 2>&1 || true
+	grep -v -E 'MISSING_SIGN_OFF|^$' "$LOGS/$name.checkpatch" |
+		{ if maint_covers "$c"; then grep -v FILE_PATH_CHANGES; else cat; fi; } |
+		grep -v 'NOTE: ' >"$LOGS/$name.checkpatch.bad" || true
+	if [ -s "$LOGS/$name.checkpatch.bad" ]; then
+		failed "$i" "$p: checkpatch"; cat "$LOGS/$name.checkpatch.bad"
+	fi
+
+	if [ ${#cfiles[@]} -gt 0 ]; then
+		perl scripts/kernel-doc -Wall -none "${cfiles[@]}" >"$LOGS/$name.kdoc" 2>&1 || true
+		if [ -s "$LOGS/$name.kdoc" ]; then
+			failed "$i" "$p: kernel-doc"; cat "$LOGS/$name.kdoc"
+		fi
+	fi
+
+	rules=$(git ls-files 'scripts/coccinelle/*demo*.cocci' 'scripts/coccinelle/**/dma_*.cocci' 2>/dev/null || true)
+	cf=$(printf '%s\n' "${cfiles[@]}" | grep '\.c$' || true)
+	if [ -n "$rules" ] && [ -n "$cf" ]; then
+		for r in $rules; do
+			for f in $cf; do
+				spatch --very-quiet -D report --no-show-diff --sp-file "$r" "$f" 2>/dev/null
+			done
+		done >"$LOGS/$name.cocci"
+		if [ -s "$LOGS/$name.cocci" ]; then
+			failed "$i" "$p: coccinelle"; cat "$LOGS/$name.cocci"
+		fi
+	fi
+	[ -s "$LOGS/$name.warn" ] || [ -s "$LOGS/$name.checkpatch.bad" ] || [ -s "$LOGS/$name.kdoc" ] ||
+		[ -s "$LOGS/$name.cocci" ] || echo "ok $i - $p"
+done
+git checkout -q "$BRANCH"
+exit $fail

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM (virtme-ng, root).  Brings up demo HCAs, runs the
+# rdma kselftests, tears the HCAs down and records what the kernel said.
+#   run-tests.sh MODE OUTDIR KSFT_DIR [show]
+set -u
+mode=$1 out=$2 ksft=$3 what=${4:-test}
+mkdir -p "$out"
+exec 2>&1
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+dbg=/sys/kernel/debug
+
+note() { echo "# [$mode] $*"; }
+
+# kmemleak: forget what boot left behind, report only what we leak.
+[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+dma_err0=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
+
+# --- bring up: every QEMU edu function (1234:11e8) plus one platform device
+pci_devs=()
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] || continue
+	echo demo_rdma >"$d/driver_override"
+	echo "${d##*/}" >/sys/bus/pci/drivers_probe
+	pci_devs+=("${d##*/}")
+done
+echo 1 >$dbg/demo_rdma/new_device || note "new_device failed"
+if [ -d /sys/kernel/iommu_groups ]; then
+	for b in "${pci_devs[@]}"; do
+		g=$(readlink "/sys/bus/pci/devices/$b/iommu_group" 2>/dev/null)
+		note "$b iommu_group=${g##*/}"
+	done
+fi
+rdma dev show | sed 's/^/# /'
+
+if [ "$what" = show ]; then
+	rdma link show | sed 's/^/# /'
+	rdma res show | sed 's/^/# /'
+	"$ksft/rdma/demo_pd" -v pci -v platform 2>&1 | tail -n 3
+else
+	(cd "$ksft" && ./run_kselftest.sh -c rdma) >"$out/$mode.tap"
+	sed -n '/^# Totals/p' "$out/$mode.tap"
+fi
+
+# --- tear down: exercises the removal paths while DMA-API debug watches
+for id in $(ls /sys/bus/platform/devices/ | sed -n 's/^demo_rdma\.//p'); do
+	echo "$id" >$dbg/demo_rdma/del_device
+done
+for b in "${pci_devs[@]}"; do
+	echo "$b" >/sys/bus/pci/drivers/demo_rdma/unbind
+done
+[ -z "$(ls /sys/class/infiniband 2>/dev/null | grep '^demo')" ] ||
+	note "demo devices still registered after teardown"
+
+{
+	if [ -w $dbg/kmemleak ]; then
+		# Objects younger than 5 s are not reported: scan twice.
+		sleep 6
+		echo scan >$dbg/kmemleak
+		echo scan >$dbg/kmemleak
+		cat $dbg/kmemleak
+	fi
+	dma_err=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
+	[ "$dma_err" = "$dma_err0" ] || echo "DMA-API: error_count $dma_err0 -> $dma_err"
+	grep demo_rdma $dbg/dma-api/dump 2>/dev/null | sed 's/^/DMA-API: leaked mapping: /'
+} >"$out/$mode.leaks"
+dmesg >"$out/$mode.dmesg"
+echo done >"$out/$mode.done"

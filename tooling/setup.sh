@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what the series needs on a bare Debian 12 machine and prepare the
+# base kernel tree.  Idempotent: a second run only checks.
+. "$(dirname "$0")/common.sh"
+
+PKGS="sparse coccinelle b4 qemu-system-x86 busybox-static udev rsync ccache
+      flex bison libelf-dev libssl-dev bc quilt xz-utils kmod cpio python3
+      pahole git git-email make gcc libc6-dev iproute2 file"
+
+APT="$DEMO_CACHE/apt"
+apt_private() {
+	apt-get -o Dir::State="$APT" -o Dir::State::status=/var/lib/dpkg/status \
+		-o Dir::Etc::sourcelist="$APT/sources.list" \
+		-o Dir::Etc::sourceparts=/nonexistent -o Dir::Cache="$APT" \
+		-o APT::Sandbox::User=root "$@"
+}
+
+# The Debian archive URI the system already uses: the source that serves the
+# release's main suite (not -security, not third-party repositories).
+debian_mirror() {
+	local codename
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	{
+		cat /etc/apt/sources.list.d/*.sources 2>/dev/null
+		echo
+		grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			sed -E 's/\[[^]]*\]//' |
+			awk '{ printf "URIs: %s\nSuites: %s\n\n", $2, $3 }'
+	} | awk -v c="$codename" '
+		/^URIs:/ { uri = $2 }
+		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) { print uri; exit } }
+		/^$/ { uri = "" }'
+}
+
+install_packages() {
+	local missing=()
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "apt-get install ${missing[*]}"
+		apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+private_apt_update() {
+	local mirror
+	[ -s "$APT/sources.list" ] && [ -d "$APT/lists" ] &&
+		ls "$APT"/lists/*Packages* >/dev/null 2>&1 && return 0
+	mirror=$(debian_mirror || true)
+	[ -n "$mirror" ] || die "no Debian mirror found in the system's apt sources"
+	mkdir -p "$APT/lists/partial" "$APT/archives/partial"
+	local s
+	: >"$APT/sources.list"
+	for s in trixie-backports trixie sid; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" \
+			>>"$APT/sources.list"
+	done
+	log "private apt state: trixie-backports, trixie, sid from $mirror"
+	apt_private update -q >/dev/null
+}
+
+install_vng() {
+	command -v vng >/dev/null && return 0
+	private_apt_update
+	mkdir -p "$DEMO_CACHE/dl"
+	(cd "$DEMO_CACHE/dl" && apt_private download virtme-ng >/dev/null)
+	log "installing virtme-ng"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"$DEMO_CACHE"/dl/virtme-ng_*.deb >/dev/null
+}
+
+# One deterministic commit holding the base tree, so --base= names the same
+# commit on every machine that imports the same tarball.
+import_tree() {
+	local src=$1 msg=$2
+	rm -rf "$BASE_REPO.tmp"
+	git init -q "$BASE_REPO.tmp"
+	git -C "$BASE_REPO.tmp" config core.bigFileThreshold 16m
+	# The Debian tree's .gitignore ends in "/*": add everything by force.
+	GIT_WORK_TREE=$src git -C "$BASE_REPO.tmp" add -f -A .
+	GIT_AUTHOR_NAME="$PROJECT_NAME" GIT_AUTHOR_EMAIL="$PROJECT_EMAIL" \
+	GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
+		git -C "$BASE_REPO.tmp" commit -q -m "$msg"
+	git -C "$BASE_REPO.tmp" tag "$BASE_TAG"
+	mv "$BASE_REPO.tmp" "$BASE_REPO"
+}
+
+prepare_base() {
+	if [ -n "$KERNEL_SRC" ]; then
+		local want
+		[ -f "$KERNEL_SRC/Makefile" ] || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree"
+		if git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1; then
+			want=$(git -C "$KERNEL_SRC" rev-parse "$BASE_REF^{commit}")
+			if [ -d "$BASE_REPO" ] && [ "$(base_commit 2>/dev/null)" = "$want" ]; then
+				return 0
+			fi
+			log "base: $KERNEL_SRC at $want"
+			rm -rf "$BASE_REPO"
+			git clone -q --shared --no-checkout "$KERNEL_SRC" "$BASE_REPO"
+			git -C "$BASE_REPO" tag -f "$BASE_TAG" "$want" >/dev/null
+		else
+			[ -d "$BASE_REPO" ] && [ "$(cat "$BASE_REPO/.demo-src" 2>/dev/null)" = "$KERNEL_SRC" ] &&
+				return 0
+			log "base: importing $KERNEL_SRC"
+			rm -rf "$BASE_REPO"
+			import_tree "$KERNEL_SRC" "Linux base tree imported from $KERNEL_SRC"
+			echo "$KERNEL_SRC" >"$BASE_REPO/.demo-src"
+		fi
+		return 0
+	fi
+	[ -d "$BASE_REPO" ] && [ ! -e "$BASE_REPO/.demo-src" ] && return 0
+	rm -rf "$BASE_REPO"
+	private_apt_update
+	mkdir -p "$DEMO_CACHE/dl"
+	if ! ls "$DEMO_CACHE"/dl/linux-source-7.3_*.deb >/dev/null 2>&1; then
+		log "downloading linux-source-7.3 (trixie-backports)"
+		(cd "$DEMO_CACHE/dl" && apt_private download -t trixie-backports linux-source-7.3 >/dev/null)
+	fi
+	local deb ver
+	deb=$(ls "$DEMO_CACHE"/dl/linux-source-7.3_*.deb | tail -n1)
+	ver=$(dpkg-deb -f "$deb" Version)
+	log "extracting linux-source-7.3 $ver"
+	rm -rf "$DEMO_CACHE/src"
+	mkdir -p "$DEMO_CACHE/src"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-7.3.tar.xz |
+		tar -xJ -C "$DEMO_CACHE/src"
+	log "importing the base tree into git"
+	import_tree "$DEMO_CACHE/src/linux-source-7.3" \
+		"Linux 7.3 base (Debian linux-source-7.3 $ver)"
+	rm -rf "$DEMO_CACHE/src"
+}
+
+mkdir -p "$DEMO_CACHE" "$CCACHE_DIR"
+[ "$(id -u)" = 0 ] || die "setup needs root (apt-get)"
+install_packages
+install_vng
+prepare_base
+log "base commit $(base_commit)"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The README's test command: set up, rebuild the work tree from patches/,
+# prove patches/ and the view agree with it, check every patch, build the
+# tip, run the kselftests in every VM mode, and print the totals.
+. "$(dirname "$0")/common.sh"
+
+t0=$(date +%s)
+stage() { log "[$(( $(date +%s) - t0 ))s] $*"; }
+mkdir -p "$RESULTS"
+rm -f "$RESULTS"/*.tap "$RESULTS"/series.tap
+rc=0
+
+stage "setup"
+"$TOOLS/setup.sh"
+stage "work tree from patches/"
+"$TOOLS/tree.sh"
+stage "patches/, series.txt and view against the tree"
+if "$TOOLS/export.sh" --check >"$RESULTS/export-check.log" 2>&1; then
+	echo "ok 1 - patches/, series.txt and the view match the series" >"$RESULTS/series.tap"
+else
+	echo "not ok 1 - patches/, series.txt and the view match the series" >"$RESULTS/series.tap"
+	sed 's/^/# /' "$RESULTS/export-check.log" >>"$RESULTS/series.tap"
+	rc=1
+fi
+stage "per-patch checks"
+"$TOOLS/check-series.sh" >>"$RESULTS/series.tap" 2>&1 || rc=1
+grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
+stage "tip build and kselftests"
+"$TOOLS/build.sh" || die "tip build failed"
+stage "VM runs"
+"$TOOLS/vm.sh" "$@" || rc=1
+stage "done"
+
+taps=("$RESULTS/series.tap")
+for f in "$RESULTS"/*.vm.tap; do
+	m=${f%.vm.tap}
+	taps+=("$f")
+	[ -f "$m.tap" ] && taps+=("$m.tap")
+done
+totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
+echo "wall time $(( $(date +%s) - t0 ))s; ${totals#*failed, } (skips are not counted below)"
+grep -h -E '^(# )?not ok' "${taps[@]}" | sed 's/^/FAILED: /' || true
+echo "${totals%, *}"
+[ $rc = 0 ] && [[ $totals == *" 0 failed"* ]]

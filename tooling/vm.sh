@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel under virtme-ng (TCG unless KVM proves to work) in
+# one or more DMA modes and run the rdma kselftests in each.
+#   vm.sh [show] [MODE...]   modes: iommu-strict iommu-lazy no-iommu swiotlb
+# Results (TAP, dmesg, leak reports) go to $RESULTS.  A mode fails if any
+# test fails or the kernel reported an oops, WARN, BUG, lockdep splat,
+# kmemleak leak or DMA-API debug error, even with every test passing.
+. "$(dirname "$0")/common.sh"
+
+what=test
+[ "${1:-}" = show ] && { what=show; shift; }
+modes=("$@")
+[ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb)
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+
+mode_args() {
+	case $1 in
+	iommu-strict)	echo "intel_iommu=on iommu.strict=1|-device intel-iommu,caching-mode=on -device edu" ;;
+	iommu-lazy)	echo "intel_iommu=on iommu.strict=0|-device intel-iommu,caching-mode=on -device edu" ;;
+	no-iommu)	echo "intel_iommu=off|-device edu" ;;
+	swiotlb)	echo "intel_iommu=off swiotlb=force|-device edu" ;;
+	*) die "unknown mode $1" ;;
+	esac
+}
+
+# KVM is only used when a guest really boots with it (here it hangs).
+kvm_args=(--disable-kvm)
+if [ -n "${DEMO_TRY_KVM:-}" ] && [ -w /dev/kvm ] &&
+   timeout 60 vng --run "$BUILD" --memory 512M -- true >/dev/null 2>&1; then
+	kvm_args=()
+fi
+
+BAD='Oops|BUG:|WARNING:|cut here|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|general protection fault|UBSAN:|KASAN:|unreferenced object|Kernel panic'
+
+mkdir -p "$RESULTS"
+rc=0
+for m in "${modes[@]}"; do
+	IFS='|' read -r append qemu <<<"$(mode_args "$m")"
+	rm -f "$RESULTS/$m".*
+	log "VM $m: $append"
+	t0=$(date +%s)
+	timeout --foreground -k 10 "$VM_TIMEOUT" \
+		vng --run "$BUILD" "${kvm_args[@]}" --memory 2G --cpus 2 \
+		--rwdir "$RESULTS" --cwd "$TOOLS" \
+		--append "$append" --append "panic_on_warn=0 kmemleak=on" \
+		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what" \
+		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1
+	vrc=$?
+	t=$(( $(date +%s) - t0 ))
+	if [ "$what" = show ]; then
+		cat "$RESULTS/$m.console"
+	fi
+	{
+		if [ ! -f "$RESULTS/$m.done" ]; then
+			echo "not ok 1 vm: $m: guest run completed # vng rc=$vrc after ${t}s"
+			tail -n 30 "$RESULTS/$m.console" | sed 's/^/# /'
+		else
+			echo "ok 1 vm: $m: guest run completed in ${t}s"
+		fi
+		splat=$(grep -E "$BAD" "$RESULTS/$m.dmesg" 2>/dev/null | head -n 20)
+		if [ -n "$splat" ] || [ -s "$RESULTS/$m.leaks" ]; then
+			echo "not ok 2 vm: $m: kernel log clean"
+			{ echo "$splat"; head -n 40 "$RESULTS/$m.leaks"; } | sed 's/^/# /'
+		else
+			echo "ok 2 vm: $m: kernel log clean"
+		fi
+	} >"$RESULTS/$m.vm.tap"
+	grep -q '^not ok' "$RESULTS/$m.vm.tap" && rc=1
+	[ "$what" = test ] && grep -q '^not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
+	cat "$RESULTS/$m.vm.tap" >&2
+	[ "$what" = test ] && "$TOOLS/tap-count.sh" "$RESULTS/$m.tap" "$RESULTS/$m.vm.tap" |
+		sed "s/^/$m: /" >&2
+done
+exit $rc
