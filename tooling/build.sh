@@ -5,6 +5,8 @@
 # $BUILD/kselftest_install.
 . "$(dirname "$0")/common.sh"
 
+config_only=0
+[ "${1:-}" = --config-only ] && { config_only=1; shift; }
 dir=${1:-$TREE}
 cd "$dir"
 mkdir -p "$BUILD"
@@ -31,7 +33,9 @@ if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != 
 			grep 'unexpected data' "$BUILD/kconfig.log" >&2
 	done
 	echo "$stamp" >"$BUILD/.demo-config"
+	cp "$BUILD/.config" "$BUILD/.demo-full-config"
 fi
+[ $config_only = 1 ] && exit 0
 
 log "building the kernel in $BUILD"
 t0=$(date +%s)

@@ -11,6 +11,7 @@
 # Signed-off-by: is the only checkpatch complaint allowed (see README).
 . "$(dirname "$0")/common.sh"
 
+[ -f "$BUILD/.demo-full-config" ] || "$TOOLS/build.sh" --config-only
 cd "$TREE"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "$TREE has uncommitted changes"
@@ -64,7 +65,10 @@ for c in "${commits[@]}"; do
 	mapfile -t cfiles < <(git diff --name-only --diff-filter=AM "$c~" "$c" -- '*.c' '*.h' |
 		grep -v '^tools/' || true)
 
-	if ! mk "$TREE" >"$LOGS/$name.build" 2>&1; then
+	# The tip's configuration, minus what this commit does not know yet.
+	cp "$BUILD/.demo-full-config" "$BUILD/.config"
+	if ! mk "$TREE" olddefconfig >"$LOGS/$name.build" 2>&1 ||
+	   ! mk "$TREE" >>"$LOGS/$name.build" 2>&1; then
 		failed "$i" "$p: build"; tail -n 20 "$LOGS/$name.build"; continue
 	fi
 	# warnings from the normal build in files this patch touches
@@ -115,4 +119,5 @@ for c in "${commits[@]}"; do
 		[ -s "$LOGS/$name.cocci" ] || echo "ok $i - $p"
 done
 git checkout -q "$BRANCH"
+cp "$BUILD/.demo-full-config" "$BUILD/.config"
 exit $fail

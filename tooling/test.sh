@@ -23,6 +23,8 @@ else
 	sed 's/^/# /' "$RESULTS/export-check.log" >>"$RESULTS/series.tap"
 	rc=1
 fi
+stage "kernel configuration"
+"$TOOLS/build.sh" --config-only
 stage "per-patch checks"
 "$TOOLS/check-series.sh" >>"$RESULTS/series.tap" 2>&1 || rc=1
 grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
@@ -37,9 +39,10 @@ for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
 	taps+=("$f")
 	[ -f "$m.tap" ] && taps+=("$m.tap")
+	[ -f "$m.ktap" ] && taps+=("$m.ktap")
 done
 totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
 echo "wall time $(( $(date +%s) - t0 ))s; ${totals#*failed, } (skips are not counted below)"
-grep -h -E '^(# )?not ok' "${taps[@]}" | sed 's/^/FAILED: /' || true
+grep -h -E '^(# | *)?not ok' "${taps[@]}" | sed 's/^/FAILED: /' || true
 echo "${totals%, *}"
 [ $rc = 0 ] && [[ $totals == *" 0 failed"* ]]

@@ -43,7 +43,7 @@ for m in "${modes[@]}"; do
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		vng --run "$BUILD" "${kvm_args[@]}" --memory 2G --cpus 2 \
 		--rwdir "$RESULTS" --cwd "$TOOLS" \
-		--append "$append" --append "panic_on_warn=0 kmemleak=on" \
+		--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0" \
 		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what" \
 		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1
 	vrc=$?
@@ -67,9 +67,10 @@ for m in "${modes[@]}"; do
 		fi
 	} >"$RESULTS/$m.vm.tap"
 	grep -q '^not ok' "$RESULTS/$m.vm.tap" && rc=1
-	[ "$what" = test ] && grep -q '^not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
+	[ "$what" = test ] && grep -q -E '^(# )?not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
+	grep -q -E '^ *not ok' "$RESULTS/$m.ktap" 2>/dev/null && rc=1
 	cat "$RESULTS/$m.vm.tap" >&2
-	[ "$what" = test ] && "$TOOLS/tap-count.sh" "$RESULTS/$m.tap" "$RESULTS/$m.vm.tap" |
+	[ "$what" = test ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
 		sed "s/^/$m: /" >&2
 done
 exit $rc

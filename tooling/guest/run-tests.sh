@@ -34,6 +34,13 @@ if [ -d /sys/kernel/iommu_groups ]; then
 fi
 rdma dev show | sed 's/^/# /'
 
+# KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
+for k in $dbg/kunit/demo_rdma*; do
+	[ -e "$k/run" ] || continue
+	echo 1 >"$k/run"
+	cat "$k/results" >>"$out/$mode.ktap"
+done
+
 if [ "$what" = show ]; then
 	rdma link show | sed 's/^/# /'
 	rdma res show | sed 's/^/# /'

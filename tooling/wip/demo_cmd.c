@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Demo RDMA HCA driver: command queue and event queue.
+ *
+ * The only driver code that touches the device's registers and control
+ * rings. Commands are executed one at a time: the caller sleeps until the
+ * device writes the completion in place and raises a CMD_DONE event.
+ */
+#include <linux/dma-mapping.h>
+
+#include "demo.h"
+
+#define DEMO_CMDQ_LOG_DEPTH	4
+#define DEMO_EQ_LOG_DEPTH	10
+#define DEMO_CMD_TIMEOUT	(5 * HZ)
+
+static void demo_write(struct demo_dev *dev, u32 off, u32 val)
+{
+	dmod_reg_write(dev->hw, off, val);
+}
+
+static int demo_cmd_errno(u16 status)
+{
+	switch (status) {
+	case DEMO_CMD_OK:
+		return 0;
+	case DEMO_CMD_NO_RESOURCES:
+		return -ENOMEM;
+	case DEMO_CMD_BUSY:
+		return -EBUSY;
+	case DEMO_CMD_DMA_FAULT:
+		return -EFAULT;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * demo_cmd_exec - run one device command and wait for its completion
+ * @dev: the HCA
+ * @cmd: the command; on success, the device's output fields are copied back
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or the errno matching the device's status.
+ */
+int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
+{
+	struct demo_cmd *slot;
+	u32 idx;
+	int err;
+
+	mutex_lock(&dev->cmd_lock);
+	if (dev->cmd_dead) {
+		err = -EIO;
+		goto out;
+	}
+	idx = dev->cmdq_pi & ((1U << DEMO_CMDQ_LOG_DEPTH) - 1);
+	slot = &dev->cmdq[idx];
+	*slot = *cmd;
+	slot->flags = cpu_to_le32(DEMO_CMD_F_INTR);
+	slot->done = 0;
+	reinit_completion(&dev->cmd_done);
+	/* The entry must be visible before the doorbell. */
+	dma_wmb();
+	demo_write(dev, DEMO_DB_CMDQ, ++dev->cmdq_pi);
+	if (!wait_for_completion_timeout(&dev->cmd_done, DEMO_CMD_TIMEOUT) ||
+	    !READ_ONCE(slot->done)) {
+		/* A device that lost a command is not trusted again. */
+		dev->cmd_dead = true;
+		err = -ETIMEDOUT;
+		goto out;
+	}
+	dma_rmb();
+	*cmd = *slot;
+	err = demo_cmd_errno(le16_to_cpu(cmd->status));
+out:
+	mutex_unlock(&dev->cmd_lock);
+	return err;
+}
+
+static void demo_port_event(struct demo_dev *dev, bool up)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = DEMO_PORT,
+		.event = up ? IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR,
+	};
+
+	WRITE_ONCE(dev->link_up, up);
+	ib_dispatch_event(&ev);
+}
+
+static void demo_qp_event(struct demo_dev *dev, u32 qpn)
+{
+	struct demo_qp *qp = xa_load(&dev->qp_xa, qpn);
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.event = IB_EVENT_QP_FATAL,
+	};
+
+	if (!qp || !qp->ibqp.event_handler)
+		return;
+	ev.element.qp = &qp->ibqp;
+	qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+}
+
+/* The interrupt handler: runs in hard interrupt context. */
+static void demo_eq_irq(void *ctx)
+{
+	struct demo_dev *dev = ctx;
+	u32 mask = (1U << DEMO_EQ_LOG_DEPTH) - 1;
+	struct demo_cq *cq;
+
+	for (;;) {
+		struct demo_eqe *eqe = &dev->eq[dev->eq_ci & mask];
+		u16 owner = !!(dev->eq_ci & (mask + 1));
+
+		if (le16_to_cpu(READ_ONCE(eqe->owner)) != owner ||
+		    !READ_ONCE(eqe->type))
+			break;
+		dma_rmb();
+		switch (le16_to_cpu(eqe->type)) {
+		case DEMO_EQE_COMP:
+			rcu_read_lock();
+			cq = xa_load(&dev->cq_xa, le32_to_cpu(eqe->param));
+			if (cq && cq->ibcq.comp_handler)
+				cq->ibcq.comp_handler(&cq->ibcq,
+						      cq->ibcq.cq_context);
+			rcu_read_unlock();
+			break;
+		case DEMO_EQE_CMD_DONE:
+			complete(&dev->cmd_done);
+			break;
+		case DEMO_EQE_QP_FATAL:
+			rcu_read_lock();
+			demo_qp_event(dev, le32_to_cpu(eqe->param));
+			rcu_read_unlock();
+			break;
+		case DEMO_EQE_PORT_CHANGE:
+			demo_port_event(dev, le32_to_cpu(eqe->param));
+			break;
+		default:
+			/* DMA faults are counted by the device (hw stats). */
+			break;
+		}
+		eqe->type = 0;
+		dev->eq_ci++;
+	}
+	demo_write(dev, DEMO_DB_EQ, dev->eq_ci);
+}
+
+/**
+ * demo_hw_init - attach to the device and bring up its control rings
+ * @dev: the HCA
+ *
+ * Return: 0 or an errno.
+ */
+int demo_hw_init(struct demo_dev *dev)
+{
+	size_t cmdq_size = sizeof(*dev->cmdq) << DEMO_CMDQ_LOG_DEPTH;
+	size_t eq_size = sizeof(*dev->eq) << DEMO_EQ_LOG_DEPTH;
+	int err;
+
+	mutex_init(&dev->cmd_lock);
+	init_completion(&dev->cmd_done);
+	dev->hw = dmod_attach(dev->dma_dev, dev->index + 1);
+	if (IS_ERR(dev->hw))
+		return PTR_ERR(dev->hw);
+
+	err = -ENOMEM;
+	dev->cmdq = dma_alloc_coherent(dev->dma_dev, cmdq_size, &dev->cmdq_dma,
+				       GFP_KERNEL);
+	if (!dev->cmdq)
+		goto err_detach;
+	dev->eq = dma_alloc_coherent(dev->dma_dev, eq_size, &dev->eq_dma,
+				     GFP_KERNEL);
+	if (!dev->eq)
+		goto err_cmdq;
+
+	dmod_request_irq(dev->hw, demo_eq_irq, dev);
+	demo_write(dev, DEMO_REG_CMDQ_BASE_LO, lower_32_bits(dev->cmdq_dma));
+	demo_write(dev, DEMO_REG_CMDQ_BASE_HI, upper_32_bits(dev->cmdq_dma));
+	demo_write(dev, DEMO_REG_CMDQ_LOG_DEPTH, DEMO_CMDQ_LOG_DEPTH);
+	demo_write(dev, DEMO_REG_EQ_BASE_LO, lower_32_bits(dev->eq_dma));
+	demo_write(dev, DEMO_REG_EQ_BASE_HI, upper_32_bits(dev->eq_dma));
+	demo_write(dev, DEMO_REG_EQ_LOG_DEPTH, DEMO_EQ_LOG_DEPTH);
+	demo_write(dev, DEMO_DB_EQ, 0);
+	demo_write(dev, DEMO_REG_CTRL, DEMO_CTRL_ENABLE);
+	if (!(dmod_reg_read(dev->hw, DEMO_REG_STATUS) & DEMO_STATUS_READY)) {
+		err = -EIO;
+		goto err_eq;
+	}
+	dev->link_up = true;
+	return 0;
+
+err_eq:
+	demo_write(dev, DEMO_REG_CTRL, 0);
+	dmod_free_irq(dev->hw);
+	dma_free_coherent(dev->dma_dev, eq_size, dev->eq, dev->eq_dma);
+err_cmdq:
+	dma_free_coherent(dev->dma_dev, cmdq_size, dev->cmdq, dev->cmdq_dma);
+err_detach:
+	dmod_detach(dev->hw);
+	return err;
+}
+
+/**
+ * demo_hw_fini - stop the device and free its control rings
+ * @dev: the HCA
+ *
+ * The device is detached (all its DMA stopped) before the rings it writes
+ * are freed.
+ */
+void demo_hw_fini(struct demo_dev *dev)
+{
+	demo_write(dev, DEMO_REG_CTRL, 0);
+	dmod_detach(dev->hw);
+	dma_free_coherent(dev->dma_dev, sizeof(*dev->eq) << DEMO_EQ_LOG_DEPTH,
+			  dev->eq, dev->eq_dma);
+	dma_free_coherent(dev->dma_dev, sizeof(*dev->cmdq) << DEMO_CMDQ_LOG_DEPTH,
+			  dev->cmdq, dev->cmdq_dma);
+}

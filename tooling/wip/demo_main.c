@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Demo RDMA HCA driver: device discovery, registration and removal.
+ *
+ * A demo HCA does DMA through a real struct device so that the DMA API
+ * (including the IOVA range API and dma-buf imports) sees a real device:
+ *
+ *  - a PCI function bound by driver_override, e.g. QEMU's "edu" device;
+ *    behind an IOMMU this is the IOVA path;
+ *  - a platform device created through debugfs
+ *    (/sys/kernel/debug/demo_rdma/new_device), which is never behind an
+ *    IOMMU: the dma-direct path.
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+
+#include "demo.h"
+
+#define DRV_NAME "demo_rdma"
+
+/* Instance numbers, shared by both kinds of parent device. */
+static DEFINE_IDA(demo_index_ida);
+
+/* Platform devices created through debugfs, indexed by platform id. */
+static DEFINE_XARRAY_ALLOC(demo_pdevs);
+static struct dentry *demo_debugfs;
+
+static const struct ib_device_ops demo_dev_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = RDMA_DRIVER_DEMO,
+	.uverbs_robust_udata = 1,
+
+	.alloc_hw_port_stats = demo_alloc_hw_port_stats,
+	.alloc_pd = demo_alloc_pd,
+	.alloc_ucontext = demo_alloc_ucontext,
+	.create_cq = demo_create_cq,
+	.create_qp = demo_create_qp,
+	.dealloc_pd = demo_dealloc_pd,
+	.dealloc_ucontext = demo_dealloc_ucontext,
+	.dereg_mr = demo_dereg_mr,
+	.destroy_cq = demo_destroy_cq,
+	.destroy_qp = demo_destroy_qp,
+	.get_dma_mr = demo_get_dma_mr,
+	.get_hw_stats = demo_get_hw_stats,
+	.get_port_immutable = demo_get_port_immutable,
+	.modify_qp = demo_modify_qp,
+	.poll_cq = demo_poll_cq,
+	.post_recv = demo_post_recv,
+	.post_send = demo_post_send,
+	.query_device = demo_query_device,
+	.query_gid = demo_query_gid,
+	.query_pkey = demo_query_pkey,
+	.query_port = demo_query_port,
+	.query_qp = demo_query_qp,
+	.reg_user_mr = demo_reg_user_mr,
+	.req_notify_cq = demo_req_notify_cq,
+
+	INIT_RDMA_OBJ_SIZE(ib_cq, demo_cq, ibcq),
+	INIT_RDMA_OBJ_SIZE(ib_pd, demo_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, demo_qp, ibqp),
+	INIT_RDMA_OBJ_SIZE(ib_ucontext, demo_ucontext, ibucontext),
+};
+
+/* Ask the device for its limits, through a DMA buffer as hardware would. */
+static int demo_query_hw(struct demo_dev *dev)
+{
+	struct demo_cmd cmd = { .opcode = cpu_to_le16(DEMO_CMD_QUERY_DEVICE) };
+	struct demo_device_attr *attr;
+	dma_addr_t dma;
+	int err;
+
+	attr = dma_alloc_coherent(dev->dma_dev, sizeof(*attr), &dma, GFP_KERNEL);
+	if (!attr)
+		return -ENOMEM;
+	cmd.query_device.resp_dma = cpu_to_le64(dma);
+	err = demo_cmd_exec(dev, &cmd);
+	if (!err)
+		dev->attr = *attr;
+	dma_free_coherent(dev->dma_dev, sizeof(*attr), attr, dma);
+	return err;
+}
+
+static struct demo_dev *demo_add(struct device *dma_dev)
+{
+	struct demo_dev *dev;
+	int err, index;
+
+	err = dma_set_mask_and_coherent(dma_dev, DMA_BIT_MASK(64));
+	if (err)
+		return ERR_PTR(err);
+
+	index = ida_alloc(&demo_index_ida, GFP_KERNEL);
+	if (index < 0)
+		return ERR_PTR(index);
+
+	dev = ib_alloc_device(demo_dev, ibdev);
+	if (!dev) {
+		err = -ENOMEM;
+		goto err_ida;
+	}
+	dev->dma_dev = dma_dev;
+	dev->index = index;
+	xa_init_flags(&dev->pd_xa, XA_FLAGS_ALLOC1);
+	xa_init(&dev->cq_xa);
+	xa_init(&dev->qp_xa);
+
+	err = demo_hw_init(dev);
+	if (err)
+		goto err_dealloc;
+	err = demo_query_hw(dev);
+	if (err)
+		goto err_hw;
+
+	/* Locally administered, deterministic: 02:de:70:00:00:<index>. */
+	dev->ibdev.node_guid = cpu_to_be64(0x02de700000000000ULL | index);
+	dev->ibdev.node_type = RDMA_NODE_IB_CA;
+	dev->ibdev.phys_port_cnt = 1;
+	dev->ibdev.num_comp_vectors = 1;
+	strscpy(dev->ibdev.node_desc, "demo HCA", sizeof(dev->ibdev.node_desc));
+	ib_set_device_ops(&dev->ibdev, &demo_dev_ops);
+
+	err = ib_register_device(&dev->ibdev, "demo%d", dma_dev);
+	if (err)
+		goto err_hw;
+	return dev;
+
+err_hw:
+	demo_hw_fini(dev);
+err_dealloc:
+	ib_dealloc_device(&dev->ibdev);
+err_ida:
+	ida_free(&demo_index_ida, index);
+	return ERR_PTR(err);
+}
+
+static void demo_remove(struct demo_dev *dev)
+{
+	u32 index = dev->index;
+
+	ib_unregister_device(&dev->ibdev);
+	demo_hw_fini(dev);
+	WARN_ON(!xa_empty(&dev->pd_xa) || !xa_empty(&dev->cq_xa) ||
+		!xa_empty(&dev->qp_xa));
+	xa_destroy(&dev->pd_xa);
+	ib_dealloc_device(&dev->ibdev);
+	ida_free(&demo_index_ida, index);
+}
+
+/* --- PCI function parent (bound through driver_override only) */
+
+static int demo_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct demo_dev *dev;
+	int err;
+
+	err = pcim_enable_device(pdev);
+	if (err)
+		return err;
+	pci_set_master(pdev);
+
+	dev = demo_add(&pdev->dev);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	pci_set_drvdata(pdev, dev);
+	return 0;
+}
+
+static void demo_pci_remove(struct pci_dev *pdev)
+{
+	demo_remove(pci_get_drvdata(pdev));
+}
+
+/*
+ * No ID table: the demo HCA is not a real PCI device, so it only binds where
+ * an administrator asks for it with driver_override.
+ */
+static struct pci_driver demo_pci_driver = {
+	.name = DRV_NAME,
+	.probe = demo_pci_probe,
+	.remove = demo_pci_remove,
+};
+
+#if IS_ENABLED(CONFIG_INFINIBAND_DEMO_KUNIT_TEST)
+static int demo_pci_match(struct device *dev, const void *data)
+{
+	return dev->driver == &demo_pci_driver.driver;
+}
+
+/**
+ * demo_pci_get_any - find an HCA bound to a PCI function, for the tests
+ *
+ * Return: the HCA with a reference on its PCI device, or NULL.
+ */
+struct demo_dev *demo_pci_get_any(void)
+{
+	struct device *dev = bus_find_device(&pci_bus_type, NULL, NULL,
+					     demo_pci_match);
+
+	return dev ? pci_get_drvdata(to_pci_dev(dev)) : NULL;
+}
+#endif
+
+/* --- platform device parent, created through debugfs */
+
+static int demo_plat_probe(struct platform_device *pdev)
+{
+	struct demo_dev *dev;
+
+	dev = demo_add(&pdev->dev);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	platform_set_drvdata(pdev, dev);
+	return 0;
+}
+
+static void demo_plat_remove(struct platform_device *pdev)
+{
+	demo_remove(platform_get_drvdata(pdev));
+}
+
+static struct platform_driver demo_plat_driver = {
+	.driver.name = DRV_NAME,
+	.probe = demo_plat_probe,
+	.remove = demo_plat_remove,
+};
+
+/**
+ * demo_pdev_create - create a demo HCA on a new platform device
+ *
+ * Return: the HCA, or an ERR_PTR. Remove it with demo_pdev_remove().
+ */
+struct demo_dev *demo_pdev_create(void)
+{
+	struct platform_device_info info = {
+		.name = DRV_NAME,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	struct platform_device *pdev;
+	u32 id;
+	int err;
+
+	err = xa_alloc(&demo_pdevs, &id, NULL, xa_limit_31b, GFP_KERNEL);
+	if (err)
+		return ERR_PTR(err);
+
+	info.id = id;
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev)) {
+		xa_erase(&demo_pdevs, id);
+		return ERR_CAST(pdev);
+	}
+	/* Probing is synchronous: report a device that did not come up. */
+	if (!device_is_bound(&pdev->dev)) {
+		platform_device_unregister(pdev);
+		xa_erase(&demo_pdevs, id);
+		return ERR_PTR(-ENODEV);
+	}
+	xa_store(&demo_pdevs, id, pdev, GFP_KERNEL);
+	return platform_get_drvdata(pdev);
+}
+
+static int demo_pdev_remove_id(u32 id)
+{
+	struct platform_device *pdev = xa_erase(&demo_pdevs, id);
+
+	if (!pdev)
+		return -ENOENT;
+	platform_device_unregister(pdev);
+	return 0;
+}
+
+/**
+ * demo_pdev_remove - remove an HCA made by demo_pdev_create()
+ * @dev: the HCA
+ */
+void demo_pdev_remove(struct demo_dev *dev)
+{
+	demo_pdev_remove_id(to_platform_device(dev->dma_dev)->id);
+}
+
+static ssize_t new_device_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct demo_dev *dev = demo_pdev_create();
+
+	return IS_ERR(dev) ? PTR_ERR(dev) : count;
+}
+
+static ssize_t del_device_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	u32 id;
+	int err;
+
+	err = kstrtou32_from_user(buf, count, 0, &id);
+	if (err)
+		return err;
+	err = demo_pdev_remove_id(id);
+	return err ? err : count;
+}
+
+static const struct file_operations new_device_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = new_device_write,
+};
+
+static const struct file_operations del_device_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = del_device_write,
+};
+
+static void demo_del_all_pdevs(void)
+{
+	struct platform_device *pdev;
+	unsigned long id;
+
+	xa_for_each(&demo_pdevs, id, pdev) {
+		xa_erase(&demo_pdevs, id);
+		platform_device_unregister(pdev);
+	}
+}
+
+static int __init demo_init(void)
+{
+	int err;
+
+	err = dmod_init();
+	if (err)
+		return err;
+
+	err = platform_driver_register(&demo_plat_driver);
+	if (err)
+		goto err_model;
+
+	err = pci_register_driver(&demo_pci_driver);
+	if (err)
+		goto err_plat;
+
+	demo_debugfs = debugfs_create_dir(DRV_NAME, NULL);
+	debugfs_create_file("new_device", 0200, demo_debugfs, NULL,
+			    &new_device_fops);
+	debugfs_create_file("del_device", 0200, demo_debugfs, NULL,
+			    &del_device_fops);
+	return 0;
+
+err_plat:
+	platform_driver_unregister(&demo_plat_driver);
+err_model:
+	dmod_exit();
+	return err;
+}
+
+static void __exit demo_exit(void)
+{
+	debugfs_remove(demo_debugfs);
+	demo_del_all_pdevs();
+	pci_unregister_driver(&demo_pci_driver);
+	platform_driver_unregister(&demo_plat_driver);
+	xa_destroy(&demo_pdevs);
+	ida_destroy(&demo_index_ida);
+	dmod_exit();
+}
+
+module_init(demo_init);
+module_exit(demo_exit);
+
+MODULE_DESCRIPTION("Demo RDMA HCA driver (simulated device)");
+MODULE_LICENSE("GPL");

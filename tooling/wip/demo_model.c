@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Demo RDMA HCA: the device model ("the silicon").
+ *
+ * Nothing in this file knows about the driver's structures. The model sees
+ * register writes, and host memory only through device addresses
+ * (dma_addr_t), translated the way the device would see them: through the
+ * IOMMU domain of the DMA device when it has a translating one, otherwise
+ * as dma-direct addresses. An address the IOMMU does not map is a device
+ * DMA fault: counted, reported as a completion error and an event, and
+ * never a kernel crash. Without an IOMMU, like real hardware, the device
+ * cannot tell a stale address from a live one; only MR bounds and keys
+ * protect memory there.
+ *
+ * Processing model: doorbells only record what the driver asked for and
+ * kick a work item; the work item, in process context, executes commands
+ * and work requests under one fabric-wide mutex, so data moves between any
+ * two demo devices without lock ordering concerns. Interrupts are raised
+ * with irq_work, so the driver's handler runs in hard interrupt context as
+ * it would on real hardware.
+ *
+ * Fabric: every demo device has one port with a LID; all ports on the host
+ * are connected, and RC traffic goes to the QP named by the destination
+ * LID and QPN.
+ */
+#include <linux/bitfield.h>
+#include <linux/dma-direct.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/irq_work.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "demo_hw_defs.h"
+#include "demo_model.h"
+
+#define DMOD_RNR_DELAY_MS	1
+#define DMOD_RNR_INFINITE	7
+
+static DEFINE_MUTEX(dmod_fabric_lock);
+static DEFINE_XARRAY(dmod_ports);	/* LID -> struct dmod_dev */
+
+struct dmod_cq {
+	u32 cqn;
+	dma_addr_t ring;
+	u32 depth;
+	u16 pi;			/* CQEs written */
+	u16 ci;			/* from DEMO_DB_CQ_CI */
+	bool armed;
+	bool solicited_only;
+	struct rcu_head rcu;
+};
+
+struct dmod_mr {
+	u32 key;
+	u32 pdn;
+	u32 access;
+	u32 mode;
+	u64 iova;
+	u64 length;
+	u64 addr;
+	u32 page_shift;
+	dma_addr_t *pages;	/* DEMO_MR_PBL: fetched at creation */
+};
+
+struct dmod_qp {
+	u32 qpn;
+	u32 pdn;
+	enum demo_qp_state state;
+	u32 access;
+	u32 dest_lid;
+	u32 dest_qpn;
+	u32 rnr_retry;
+	u32 rnr_count;
+	dma_addr_t sq, rq;
+	u32 sq_depth, rq_depth;
+	/* 16-bit ring indices: pi from the doorbells, ci the device's */
+	u16 sq_pi, sq_ci;
+	u16 rq_pi, rq_ci;
+	struct dmod_cq *scq, *rcq;
+	struct list_head db_node;	/* on dmod_dev::db_list */
+	struct dmod_dev *mdev;
+	struct rcu_head rcu;
+};
+
+struct dmod_dev {
+	struct device *dma_dev;
+	u32 lid;
+	bool link_up;
+	u32 status, ctrl;
+	u64 cmdq_base, eq_base;
+	u32 cmdq_depth, eq_depth;
+	u32 cmdq_ci;		/* commands executed */
+	u32 cmdq_pi;		/* from the doorbell */
+	u32 eq_pi, eq_ci;
+	struct xarray cqs, qps, mrs;
+	u32 mr_tag;
+	u64 cnt[DEMO_CNT_MAX];
+
+	spinlock_t db_lock;	/* doorbell mailbox: db_list, cmdq_pi */
+	struct list_head db_list;
+	struct delayed_work work;
+
+	void (*irq_handler)(void *ctx);
+	void *irq_ctx;
+	bool irq_armed;
+	spinlock_t irq_lock;	/* one interrupt at a time, as one MSI vector */
+	struct irq_work irq_work;
+};
+
+static struct workqueue_struct *dmod_wq;
+
+/* --- DMA as the device sees it */
+
+/*
+ * Translate one device address to a CPU physical address the way the
+ * device's requests would be translated. Returns false for a DMA fault.
+ */
+static bool dmod_translate(struct dmod_dev *mdev, dma_addr_t addr,
+			   phys_addr_t *phys)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(mdev->dma_dev);
+
+	if (dom && dom->type != IOMMU_DOMAIN_IDENTITY) {
+		*phys = iommu_iova_to_phys(dom, addr);
+		return *phys != 0;
+	}
+	*phys = dma_to_phys(mdev->dma_dev, addr);
+	return pfn_valid(PHYS_PFN(*phys));
+}
+
+/* Copy between host memory at device address @addr and @buf. */
+static bool dmod_dma(struct dmod_dev *mdev, dma_addr_t addr, void *buf,
+		     size_t len, bool to_host)
+{
+	while (len) {
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - offset_in_page(addr));
+		phys_addr_t phys;
+		void *va;
+
+		if (!dmod_translate(mdev, addr, &phys)) {
+			mdev->cnt[DEMO_CNT_DMA_FAULTS]++;
+			return false;
+		}
+		va = kmap_local_pfn(PHYS_PFN(phys)) + offset_in_page(phys);
+		if (to_host)
+			memcpy(va, buf, chunk);
+		else
+			memcpy(buf, va, chunk);
+		kunmap_local(va);
+		addr += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/* --- interrupts and events */
+
+static void dmod_irq_work(struct irq_work *work)
+{
+	struct dmod_dev *mdev = container_of(work, struct dmod_dev, irq_work);
+	void (*handler)(void *ctx);
+
+	spin_lock(&mdev->irq_lock);
+	handler = READ_ONCE(mdev->irq_handler);
+	if (handler)
+		handler(mdev->irq_ctx);
+	spin_unlock(&mdev->irq_lock);
+}
+
+static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
+			    u64 info)
+{
+	struct demo_eqe eqe = {
+		.type = cpu_to_le16(type),
+		.owner = cpu_to_le16(!!(mdev->eq_pi & mdev->eq_depth)),
+		.param = cpu_to_le32(param),
+		.info = cpu_to_le64(info),
+	};
+
+	if (!mdev->eq_depth || mdev->eq_pi - READ_ONCE(mdev->eq_ci) >= mdev->eq_depth) {
+		/* EQ overrun: the device stops; the driver sees FATAL. */
+		mdev->status |= DEMO_STATUS_FATAL;
+		return;
+	}
+	if (!dmod_dma(mdev, mdev->eq_base + (mdev->eq_pi & (mdev->eq_depth - 1)) *
+		      sizeof(eqe), &eqe, sizeof(eqe), true)) {
+		mdev->status |= DEMO_STATUS_FATAL;
+		return;
+	}
+	WRITE_ONCE(mdev->eq_pi, mdev->eq_pi + 1);
+	/* Pairs with the barrier in the DEMO_DB_EQ write. */
+	smp_mb();
+	if (READ_ONCE(mdev->irq_armed)) {
+		WRITE_ONCE(mdev->irq_armed, false);
+		irq_work_queue(&mdev->irq_work);
+	}
+}
+
+/* --- completions */
+
+static void dmod_complete(struct dmod_cq *cq, struct dmod_dev *mdev,
+			  struct demo_cqe *cqe, bool solicited)
+{
+	if ((u16)(cq->pi - READ_ONCE(cq->ci)) >= cq->depth) {
+		mdev->cnt[DEMO_CNT_CQ_OVERRUNS]++;
+		return;
+	}
+	cqe->owner = !!(cq->pi & cq->depth);
+	if (!dmod_dma(mdev, cq->ring + (cq->pi & (cq->depth - 1)) * sizeof(*cqe),
+		      cqe, sizeof(*cqe), true))
+		return;
+	cq->pi++;
+	if (cq->armed && (!cq->solicited_only || solicited ||
+			  cqe->status != DEMO_CQE_OK)) {
+		cq->armed = false;
+		dmod_post_event(mdev, DEMO_EQE_COMP, cq->cqn, 0);
+	}
+}
+
+static void dmod_cqe(struct dmod_qp *qp, bool recv, u16 idx, u8 opcode,
+		     u8 status, u32 byte_len, bool has_imm, __be32 imm,
+		     struct dmod_qp *src, bool solicited)
+{
+	struct demo_cqe cqe = {
+		.opcode = opcode,
+		.status = status,
+		.flags = (recv ? DEMO_CQE_F_RECV : 0) | (has_imm ? DEMO_CQE_F_IMM : 0),
+		.qpn = cpu_to_le32(qp->qpn),
+		.wqe_idx = cpu_to_le16(idx),
+		.byte_len = cpu_to_le32(byte_len),
+		.imm = imm,
+	};
+
+	if (src) {
+		cqe.src_lid = cpu_to_le16(src->mdev->lid);
+		cqe.src_qpn = cpu_to_le32(src->qpn);
+	}
+	dmod_complete(recv ? qp->rcq : qp->scq, qp->mdev, &cqe, solicited);
+}
+
+/* Flush everything outstanding on a QP in the error state. */
+static void dmod_flush(struct dmod_qp *qp)
+{
+	for (; qp->sq_ci != qp->sq_pi; qp->sq_ci++)
+		dmod_cqe(qp, false, qp->sq_ci, 0, DEMO_CQE_WR_FLUSH_ERR, 0,
+			 false, 0, NULL, false);
+	for (; qp->rq_ci != qp->rq_pi; qp->rq_ci++)
+		dmod_cqe(qp, true, qp->rq_ci, DEMO_WQE_RECV,
+			 DEMO_CQE_WR_FLUSH_ERR, 0, false, 0, NULL, false);
+}
+
+static void dmod_qp_error(struct dmod_qp *qp)
+{
+	if (qp->state == DEMO_QPS_ERR)
+		return;
+	qp->state = DEMO_QPS_ERR;
+	dmod_post_event(qp->mdev, DEMO_EQE_QP_FATAL, qp->qpn, 0);
+}
+
+/* --- memory regions */
+
+static struct dmod_mr *dmod_mr_check(struct dmod_dev *mdev, u32 key, u32 pdn,
+				     u64 va, u64 len, u32 access)
+{
+	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
+
+	if (!mr || mr->key != key || mr->pdn != pdn)
+		return NULL;
+	if ((mr->access & access) != access)
+		return NULL;
+	if (mr->mode != DEMO_MR_DMA &&
+	    (va < mr->iova || len > mr->length || va - mr->iova > mr->length - len))
+		return NULL;
+	return mr;
+}
+
+/* Device address of MR byte @va, and how many bytes are contiguous there. */
+static dma_addr_t dmod_mr_addr(struct dmod_mr *mr, u64 va, u64 *contig)
+{
+	u64 off, pgsz, start;
+
+	switch (mr->mode) {
+	case DEMO_MR_RANGE:
+		*contig = mr->iova + mr->length - va;
+		return mr->addr + (va - mr->iova);
+	case DEMO_MR_PBL:
+		pgsz = 1ULL << mr->page_shift;
+		start = mr->iova & ~(pgsz - 1);
+		off = va - start;
+		*contig = pgsz - (off & (pgsz - 1));
+		return mr->pages[off >> mr->page_shift] + (off & (pgsz - 1));
+	default:
+		*contig = U64_MAX;
+		return va;
+	}
+}
+
+/* Move @len bytes of MR data at @va to or from @buf. */
+static bool dmod_mr_dma(struct dmod_dev *mdev, struct dmod_mr *mr, u64 va,
+			void *buf, u64 len, bool to_mr)
+{
+	while (len) {
+		u64 contig;
+		dma_addr_t addr = dmod_mr_addr(mr, va, &contig);
+		u64 n = min(len, contig);
+
+		if (!dmod_dma(mdev, addr, buf, n, to_mr))
+			return false;
+		va += n;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* --- the data path */
+
+static struct dmod_qp *dmod_peer(struct dmod_qp *qp)
+{
+	struct dmod_dev *peer = xa_load(&dmod_ports, qp->dest_lid);
+	struct dmod_qp *dst;
+
+	if (!peer || !peer->link_up || !qp->mdev->link_up)
+		return NULL;
+	dst = xa_load(&peer->qps, qp->dest_qpn);
+	if (!dst || (dst->state != DEMO_QPS_RTR && dst->state != DEMO_QPS_RTS) ||
+	    dst->dest_lid != qp->mdev->lid || dst->dest_qpn != qp->qpn)
+		return NULL;
+	return dst;
+}
+
+/* Gather (to_buf) or scatter a WQE's local SGEs. */
+static int dmod_sges(struct dmod_qp *qp, struct demo_wqe *wqe, void *buf,
+		     u32 len, bool to_sges)
+{
+	u32 i, done = 0;
+
+	for (i = 0; i < wqe->num_sge && done < len; i++) {
+		struct demo_sge *sge = &wqe->sge[i];
+		u32 n = min(le32_to_cpu(sge->length), len - done);
+		struct dmod_mr *mr;
+
+		mr = dmod_mr_check(qp->mdev, le32_to_cpu(sge->lkey), qp->pdn,
+				   le64_to_cpu(sge->addr), n,
+				   to_sges ? DEMO_ACCESS_LOCAL_WRITE : 0);
+		if (!mr) {
+			qp->mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
+			return DEMO_CQE_LOC_PROT_ERR;
+		}
+		if (!dmod_mr_dma(qp->mdev, mr, le64_to_cpu(sge->addr), buf + done,
+				 n, to_sges))
+			return DEMO_CQE_LOC_PROT_ERR;
+		done += n;
+	}
+	return done == len ? DEMO_CQE_OK : DEMO_CQE_LOC_LEN_ERR;
+}
+
+static u32 dmod_wqe_len(struct demo_wqe *wqe)
+{
+	u32 i, len = 0;
+
+	for (i = 0; i < wqe->num_sge && i < DEMO_HW_MAX_SGE; i++)
+		len += le32_to_cpu(wqe->sge[i].length);
+	return len;
+}
+
+enum { DMOD_DONE, DMOD_RNR };
+
+/* Execute one send queue WQE. Returns DMOD_RNR to retry it later. */
+static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
+{
+	struct dmod_dev *mdev = qp->mdev;
+	u32 len = dmod_wqe_len(wqe);
+	bool imm = wqe->opcode == DEMO_WQE_SEND_IMM ||
+		   wqe->opcode == DEMO_WQE_WRITE_IMM;
+	bool solicited = wqe->flags & DEMO_WQE_F_SOLICITED;
+	bool recv = wqe->opcode != DEMO_WQE_WRITE && wqe->opcode != DEMO_WQE_READ;
+	u8 status = DEMO_CQE_OK, rstatus = DEMO_CQE_OK;
+	struct demo_wqe rwqe;
+	struct dmod_qp *dst;
+	struct dmod_mr *rmr = NULL;
+	void *buf = NULL;
+	u32 rlen = 0;
+
+	if (wqe->num_sge > DEMO_HW_MAX_SGE || len > DEMO_HW_MAX_MSG ||
+	    wqe->opcode < DEMO_WQE_SEND || wqe->opcode > DEMO_WQE_READ) {
+		status = DEMO_CQE_LOC_LEN_ERR;
+		goto out;
+	}
+	dst = dmod_peer(qp);
+	if (!dst) {
+		status = DEMO_CQE_RETRY_EXC;
+		goto out;
+	}
+	if (recv && dst->rq_ci == READ_ONCE(dst->rq_pi)) {
+		mdev->cnt[DEMO_CNT_RNR_NAKS]++;
+		if (qp->rnr_retry == DMOD_RNR_INFINITE ||
+		    qp->rnr_count++ < qp->rnr_retry)
+			return DMOD_RNR;
+		status = DEMO_CQE_RNR_RETRY_EXC;
+		goto out;
+	}
+	qp->rnr_count = 0;
+
+	buf = kvmalloc(max(len, 1U), GFP_KERNEL);
+	if (!buf) {
+		status = DEMO_CQE_FATAL_ERR;
+		goto out;
+	}
+
+	if (wqe->opcode != DEMO_WQE_READ) {
+		status = dmod_sges(qp, wqe, buf, len, false);
+		if (status)
+			goto out;
+	}
+	if (wqe->opcode >= DEMO_WQE_WRITE) {
+		u32 need = wqe->opcode == DEMO_WQE_READ ? DEMO_ACCESS_REMOTE_READ :
+							  DEMO_ACCESS_REMOTE_WRITE;
+
+		rmr = dmod_mr_check(dst->mdev, le32_to_cpu(wqe->rkey), dst->pdn,
+				    le64_to_cpu(wqe->remote_addr), len, need);
+		if (!rmr || !(dst->access & need)) {
+			dst->mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
+			status = DEMO_CQE_REM_ACCESS_ERR;
+			goto out;
+		}
+		if (!dmod_mr_dma(dst->mdev, rmr, le64_to_cpu(wqe->remote_addr),
+				 buf, len, wqe->opcode != DEMO_WQE_READ)) {
+			status = DEMO_CQE_REM_ACCESS_ERR;
+			goto out;
+		}
+		if (wqe->opcode == DEMO_WQE_READ) {
+			status = dmod_sges(qp, wqe, buf, len, true);
+			if (status)
+				goto out;
+		}
+	}
+	if (recv) {
+		u16 ridx = dst->rq_ci++;
+
+		if (!dmod_dma(dst->mdev, dst->rq + (ridx & (dst->rq_depth - 1)) *
+			      sizeof(rwqe), &rwqe, sizeof(rwqe), false)) {
+			rstatus = DEMO_CQE_FATAL_ERR;
+		} else if (wqe->opcode == DEMO_WQE_WRITE_IMM) {
+			rlen = len;
+		} else {
+			rwqe.num_sge = min_t(u8, rwqe.num_sge, DEMO_HW_MAX_SGE);
+			if (dmod_wqe_len(&rwqe) < len)
+				rstatus = DEMO_CQE_LOC_LEN_ERR;
+			else
+				rstatus = dmod_sges(dst, &rwqe, buf, len, true);
+			rlen = len;
+		}
+		dmod_cqe(dst, true, ridx, wqe->opcode, rstatus, rlen, imm,
+			 wqe->imm, qp, solicited);
+		if (rstatus) {
+			status = DEMO_CQE_REM_OP_ERR;
+			dmod_qp_error(dst);
+			dmod_flush(dst);
+		} else {
+			dst->mdev->cnt[DEMO_CNT_RX_WQES]++;
+			dst->mdev->cnt[DEMO_CNT_RX_BYTES] += len;
+		}
+	}
+	if (!status) {
+		mdev->cnt[DEMO_CNT_TX_WQES]++;
+		mdev->cnt[DEMO_CNT_TX_BYTES] += len;
+	}
+out:
+	kvfree(buf);
+	if (status || (wqe->flags & DEMO_WQE_F_SIGNALED))
+		dmod_cqe(qp, false, idx, wqe->opcode, status,
+			 wqe->opcode == DEMO_WQE_READ ? len : 0, false, 0, NULL,
+			 false);
+	if (status)
+		dmod_qp_error(qp);
+	return DMOD_DONE;
+}
+
+/* Returns true when the QP waits on an RNR retry. */
+static bool dmod_process_sq(struct dmod_qp *qp)
+{
+	u16 pi = READ_ONCE(qp->sq_pi);
+
+	if (qp->state == DEMO_QPS_ERR) {
+		dmod_flush(qp);
+		return false;
+	}
+	if (qp->state != DEMO_QPS_RTS)
+		return false;
+	while (qp->sq_ci != pi) {
+		struct demo_wqe wqe;
+
+		if (!dmod_dma(qp->mdev, qp->sq + (qp->sq_ci & (qp->sq_depth - 1)) *
+			      sizeof(wqe), &wqe, sizeof(wqe), false)) {
+			dmod_post_event(qp->mdev, DEMO_EQE_DMA_FAULT, qp->qpn, 0);
+			dmod_qp_error(qp);
+			dmod_flush(qp);
+			return false;
+		}
+		if (dmod_execute(qp, &wqe, qp->sq_ci) == DMOD_RNR)
+			return true;
+		qp->sq_ci++;
+		if (qp->state == DEMO_QPS_ERR) {
+			dmod_flush(qp);
+			return false;
+		}
+	}
+	return false;
+}
+
+/* --- commands */
+
+static u16 dmod_create_cq(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 log = le32_to_cpu(cmd->create_cq.log_depth);
+	struct dmod_cq *cq;
+	u32 cqn;
+
+	if (!log || (1U << log) > DEMO_HW_MAX_CQE)
+		return DEMO_CMD_BAD_PARAM;
+	cq = kzalloc(sizeof(*cq), GFP_KERNEL);
+	if (!cq)
+		return DEMO_CMD_NO_RESOURCES;
+	if (xa_alloc(&mdev->cqs, &cqn, cq, XA_LIMIT(1, DEMO_HW_MAX_CQ),
+		     GFP_KERNEL)) {
+		kfree(cq);
+		return DEMO_CMD_NO_RESOURCES;
+	}
+	cq->cqn = cqn;
+	cq->ring = le64_to_cpu(cmd->create_cq.ring_dma);
+	cq->depth = 1U << log;
+	cmd->create_cq.cqn = cpu_to_le32(cqn);
+	return DEMO_CMD_OK;
+}
+
+static bool dmod_cq_in_use(struct dmod_dev *mdev, struct dmod_cq *cq)
+{
+	struct dmod_qp *qp;
+	unsigned long i;
+
+	xa_for_each(&mdev->qps, i, qp)
+		if (qp->scq == cq || qp->rcq == cq)
+			return true;
+	return false;
+}
+
+static u16 dmod_destroy_cq(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 cqn = le32_to_cpu(cmd->destroy.num);
+	struct dmod_cq *cq = xa_load(&mdev->cqs, cqn);
+
+	if (!cq)
+		return DEMO_CMD_BAD_PARAM;
+	if (dmod_cq_in_use(mdev, cq))
+		return DEMO_CMD_BUSY;
+	xa_erase(&mdev->cqs, cqn);
+	kfree_rcu(cq, rcu);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_create_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 lsq = le32_to_cpu(cmd->create_qp.log_sq_depth);
+	u32 lrq = le32_to_cpu(cmd->create_qp.log_rq_depth);
+	struct dmod_qp *qp;
+	u32 qpn;
+
+	if (lsq > ilog2(DEMO_HW_MAX_WQE) || lrq > ilog2(DEMO_HW_MAX_WQE))
+		return DEMO_CMD_BAD_PARAM;
+	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	if (!qp)
+		return DEMO_CMD_NO_RESOURCES;
+	qp->scq = xa_load(&mdev->cqs, le32_to_cpu(cmd->create_qp.send_cqn));
+	qp->rcq = xa_load(&mdev->cqs, le32_to_cpu(cmd->create_qp.recv_cqn));
+	if (!qp->scq || !qp->rcq) {
+		kfree(qp);
+		return DEMO_CMD_BAD_PARAM;
+	}
+	/* QPN 0 and 1 are special in IB: start at 2. */
+	if (xa_alloc(&mdev->qps, &qpn, qp, XA_LIMIT(2, DEMO_HW_MAX_QP + 1),
+		     GFP_KERNEL)) {
+		kfree(qp);
+		return DEMO_CMD_NO_RESOURCES;
+	}
+	qp->qpn = qpn;
+	qp->mdev = mdev;
+	qp->pdn = le32_to_cpu(cmd->create_qp.pdn);
+	qp->sq = le64_to_cpu(cmd->create_qp.sq_dma);
+	qp->rq = le64_to_cpu(cmd->create_qp.rq_dma);
+	qp->sq_depth = 1U << lsq;
+	qp->rq_depth = 1U << lrq;
+	qp->state = DEMO_QPS_RESET;
+	INIT_LIST_HEAD(&qp->db_node);
+	cmd->create_qp.qpn = cpu_to_le32(qpn);
+	return DEMO_CMD_OK;
+}
+
+static bool dmod_qp_transition_ok(enum demo_qp_state cur,
+				  enum demo_qp_state next)
+{
+	if (next == DEMO_QPS_RESET || next == DEMO_QPS_ERR)
+		return true;
+	switch (cur) {
+	case DEMO_QPS_RESET:
+		return next == DEMO_QPS_INIT;
+	case DEMO_QPS_INIT:
+		return next == DEMO_QPS_INIT || next == DEMO_QPS_RTR;
+	case DEMO_QPS_RTR:
+		return next == DEMO_QPS_RTS;
+	case DEMO_QPS_RTS:
+		return next == DEMO_QPS_RTS;
+	default:
+		return false;
+	}
+}
+
+static u16 dmod_modify_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct dmod_qp *qp = xa_load(&mdev->qps, le32_to_cpu(cmd->qp.qpn));
+	u32 mask = le32_to_cpu(cmd->qp.mask);
+	u32 next;
+
+	if (!qp)
+		return DEMO_CMD_BAD_PARAM;
+	next = mask & DEMO_QP_ATTR_STATE ? le32_to_cpu(cmd->qp.state) : qp->state;
+	if (next > DEMO_QPS_ERR || !dmod_qp_transition_ok(qp->state, next))
+		return DEMO_CMD_BAD_STATE;
+	if (next == DEMO_QPS_RTR && qp->state != DEMO_QPS_RTR &&
+	    !(mask & DEMO_QP_ATTR_DEST))
+		return DEMO_CMD_BAD_PARAM;
+	if (mask & DEMO_QP_ATTR_ACCESS)
+		qp->access = le32_to_cpu(cmd->qp.access);
+	if (mask & DEMO_QP_ATTR_DEST) {
+		qp->dest_lid = le32_to_cpu(cmd->qp.dest_lid);
+		qp->dest_qpn = le32_to_cpu(cmd->qp.dest_qpn);
+	}
+	if (mask & DEMO_QP_ATTR_RNR_RETRY)
+		qp->rnr_retry = le32_to_cpu(cmd->qp.rnr_retry);
+	if (next == DEMO_QPS_RESET) {
+		/* Outstanding work is dropped without completions. */
+		qp->sq_pi = qp->sq_ci = qp->rq_pi = qp->rq_ci = 0;
+		qp->rnr_count = 0;
+	}
+	qp->state = next;
+	if (next == DEMO_QPS_ERR)
+		dmod_flush(qp);
+	cmd->qp.cur_state = cpu_to_le32(qp->state);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_query_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct dmod_qp *qp = xa_load(&mdev->qps, le32_to_cpu(cmd->qp.qpn));
+
+	if (!qp)
+		return DEMO_CMD_BAD_PARAM;
+	cmd->qp.cur_state = cpu_to_le32(qp->state);
+	cmd->qp.access = cpu_to_le32(qp->access);
+	cmd->qp.dest_lid = cpu_to_le32(qp->dest_lid);
+	cmd->qp.dest_qpn = cpu_to_le32(qp->dest_qpn);
+	cmd->qp.rnr_retry = cpu_to_le32(qp->rnr_retry);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_destroy_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct dmod_qp *qp = xa_erase(&mdev->qps, le32_to_cpu(cmd->destroy.num));
+
+	if (!qp)
+		return DEMO_CMD_BAD_PARAM;
+	spin_lock_irq(&mdev->db_lock);
+	list_del_init(&qp->db_node);
+	spin_unlock_irq(&mdev->db_lock);
+	kfree_rcu(qp, rcu);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_create_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 mode = le32_to_cpu(cmd->mr.mode);
+	u32 shift = le32_to_cpu(cmd->mr.page_shift);
+	struct dmod_mr *mr;
+	u32 idx;
+
+	if (mode > DEMO_MR_PBL ||
+	    (mode == DEMO_MR_PBL && (shift < PAGE_SHIFT || shift > 40)))
+		return DEMO_CMD_BAD_PARAM;
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	if (!mr)
+		return DEMO_CMD_NO_RESOURCES;
+	mr->pdn = le32_to_cpu(cmd->mr.pdn);
+	mr->access = le32_to_cpu(cmd->mr.access);
+	mr->mode = mode;
+	mr->iova = le64_to_cpu(cmd->mr.iova);
+	mr->length = le64_to_cpu(cmd->mr.length);
+	mr->addr = le64_to_cpu(cmd->mr.addr);
+	mr->page_shift = shift;
+	if (mode == DEMO_MR_PBL) {
+		u64 pgsz = 1ULL << shift;
+		u64 n = (ALIGN(mr->iova + mr->length, pgsz) -
+			 ALIGN_DOWN(mr->iova, pgsz)) >> shift;
+		__le64 *pbl;
+		u64 i;
+
+		/* The device fetches the page list into its own tables. */
+		pbl = kvcalloc(n, sizeof(*pbl), GFP_KERNEL);
+		mr->pages = kvcalloc(n, sizeof(*mr->pages), GFP_KERNEL);
+		if (!pbl || !mr->pages ||
+		    !dmod_dma(mdev, mr->addr, pbl, n * sizeof(*pbl), false)) {
+			kvfree(pbl);
+			kvfree(mr->pages);
+			kfree(mr);
+			return pbl ? DEMO_CMD_DMA_FAULT : DEMO_CMD_NO_RESOURCES;
+		}
+		for (i = 0; i < n; i++)
+			mr->pages[i] = le64_to_cpu(pbl[i]);
+		kvfree(pbl);
+	}
+	if (xa_alloc(&mdev->mrs, &idx, mr, XA_LIMIT(1, DEMO_HW_MAX_MR),
+		     GFP_KERNEL)) {
+		kvfree(mr->pages);
+		kfree(mr);
+		return DEMO_CMD_NO_RESOURCES;
+	}
+	/* The low byte changes on every reuse, so stale keys miss. */
+	mr->key = idx << 8 | (++mdev->mr_tag & 0xff);
+	cmd->mr.key = cpu_to_le32(mr->key);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_destroy_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 key = le32_to_cpu(cmd->mr.key);
+	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
+
+	if (!mr || mr->key != key)
+		return DEMO_CMD_BAD_PARAM;
+	xa_erase(&mdev->mrs, key >> 8);
+	kvfree(mr->pages);
+	kfree(mr);
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_query_device(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct demo_device_attr attr = {
+		.fw_ver = cpu_to_le64(0x0001000000000000ULL),
+		.max_cq = cpu_to_le32(DEMO_HW_MAX_CQ),
+		.max_cqe = cpu_to_le32(DEMO_HW_MAX_CQE),
+		.max_qp = cpu_to_le32(DEMO_HW_MAX_QP),
+		.max_wqe = cpu_to_le32(DEMO_HW_MAX_WQE),
+		.max_sge = cpu_to_le32(DEMO_HW_MAX_SGE),
+		.max_mr = cpu_to_le32(DEMO_HW_MAX_MR),
+		.max_msg = cpu_to_le64(DEMO_HW_MAX_MSG),
+		.page_size_cap = cpu_to_le64(GENMASK_ULL(40, PAGE_SHIFT)),
+	};
+
+	if (!dmod_dma(mdev, le64_to_cpu(cmd->query_device.resp_dma), &attr,
+		      sizeof(attr), true))
+		return DEMO_CMD_DMA_FAULT;
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_set_port(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	bool up = le32_to_cpu(cmd->set_port.link_up);
+
+	if (up != mdev->link_up) {
+		mdev->link_up = up;
+		dmod_post_event(mdev, DEMO_EQE_PORT_CHANGE, up, 0);
+	}
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_exec_cmd(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	switch (le16_to_cpu(cmd->opcode)) {
+	case DEMO_CMD_QUERY_DEVICE:	return dmod_query_device(mdev, cmd);
+	case DEMO_CMD_CREATE_CQ:	return dmod_create_cq(mdev, cmd);
+	case DEMO_CMD_DESTROY_CQ:	return dmod_destroy_cq(mdev, cmd);
+	case DEMO_CMD_CREATE_QP:	return dmod_create_qp(mdev, cmd);
+	case DEMO_CMD_MODIFY_QP:	return dmod_modify_qp(mdev, cmd);
+	case DEMO_CMD_QUERY_QP:		return dmod_query_qp(mdev, cmd);
+	case DEMO_CMD_DESTROY_QP:	return dmod_destroy_qp(mdev, cmd);
+	case DEMO_CMD_CREATE_MR:	return dmod_create_mr(mdev, cmd);
+	case DEMO_CMD_DESTROY_MR:	return dmod_destroy_mr(mdev, cmd);
+	case DEMO_CMD_SET_PORT:		return dmod_set_port(mdev, cmd);
+	default:			return DEMO_CMD_BAD_OPCODE;
+	}
+}
+
+static void dmod_process_cmds(struct dmod_dev *mdev)
+{
+	u32 pi = READ_ONCE(mdev->cmdq_pi);
+
+	while (mdev->cmdq_ci != pi && mdev->cmdq_depth) {
+		u32 slot = mdev->cmdq_ci & (mdev->cmdq_depth - 1);
+		dma_addr_t addr = mdev->cmdq_base + slot * sizeof(struct demo_cmd);
+		struct demo_cmd cmd;
+		u16 status;
+
+		mdev->cmdq_ci++;
+		if (!dmod_dma(mdev, addr, &cmd, sizeof(cmd), false)) {
+			mdev->status |= DEMO_STATUS_FATAL;
+			return;
+		}
+		mdev->cnt[DEMO_CNT_CMDS]++;
+		status = dmod_exec_cmd(mdev, &cmd);
+		cmd.status = cpu_to_le16(status);
+		cmd.done = cpu_to_le32(1);
+		if (!dmod_dma(mdev, addr, &cmd, sizeof(cmd), true)) {
+			mdev->status |= DEMO_STATUS_FATAL;
+			return;
+		}
+		if (le32_to_cpu(cmd.flags) & DEMO_CMD_F_INTR)
+			dmod_post_event(mdev, DEMO_EQE_CMD_DONE, slot, 0);
+	}
+}
+
+static void dmod_work(struct work_struct *work)
+{
+	struct dmod_dev *mdev = container_of(to_delayed_work(work),
+					     struct dmod_dev, work);
+	struct dmod_qp *qp, *tmp;
+	LIST_HEAD(todo);
+	bool rnr = false;
+
+	mutex_lock(&dmod_fabric_lock);
+	if (mdev->ctrl & DEMO_CTRL_ENABLE && !(mdev->status & DEMO_STATUS_FATAL))
+		dmod_process_cmds(mdev);
+
+	spin_lock_irq(&mdev->db_lock);
+	list_splice_init(&mdev->db_list, &todo);
+	spin_unlock_irq(&mdev->db_lock);
+	list_for_each_entry_safe(qp, tmp, &todo, db_node) {
+		list_del_init(&qp->db_node);
+		if (dmod_process_sq(qp)) {
+			spin_lock_irq(&mdev->db_lock);
+			if (list_empty(&qp->db_node))
+				list_add_tail(&qp->db_node, &mdev->db_list);
+			spin_unlock_irq(&mdev->db_lock);
+			rnr = true;
+		}
+	}
+	mutex_unlock(&dmod_fabric_lock);
+	if (rnr)
+		mod_delayed_work(dmod_wq, &mdev->work,
+				 msecs_to_jiffies(DMOD_RNR_DELAY_MS));
+}
+
+/* --- the bus side */
+
+static void dmod_kick(struct dmod_dev *mdev)
+{
+	mod_delayed_work(dmod_wq, &mdev->work, 0);
+}
+
+/* Doorbells may be rung from any context, as on real hardware. */
+void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
+{
+	struct dmod_qp *qp;
+	struct dmod_cq *cq;
+	unsigned long flags;
+
+	switch (off) {
+	case DEMO_REG_CTRL:
+		WRITE_ONCE(mdev->ctrl, val);
+		if (val & DEMO_CTRL_ENABLE)
+			mdev->status |= DEMO_STATUS_READY;
+		else
+			mdev->status &= ~DEMO_STATUS_READY;
+		break;
+	case DEMO_REG_CMDQ_BASE_LO:
+		mdev->cmdq_base = (mdev->cmdq_base & ~0xffffffffULL) | val;
+		break;
+	case DEMO_REG_CMDQ_BASE_HI:
+		mdev->cmdq_base = lower_32_bits(mdev->cmdq_base) | (u64)val << 32;
+		break;
+	case DEMO_REG_CMDQ_LOG_DEPTH:
+		mdev->cmdq_depth = val < 16 ? 1U << val : 0;
+		mdev->cmdq_ci = mdev->cmdq_pi = 0;
+		break;
+	case DEMO_REG_EQ_BASE_LO:
+		mdev->eq_base = (mdev->eq_base & ~0xffffffffULL) | val;
+		break;
+	case DEMO_REG_EQ_BASE_HI:
+		mdev->eq_base = lower_32_bits(mdev->eq_base) | (u64)val << 32;
+		break;
+	case DEMO_REG_EQ_LOG_DEPTH:
+		mdev->eq_depth = val < 16 ? 1U << val : 0;
+		mdev->eq_pi = mdev->eq_ci = 0;
+		break;
+	case DEMO_DB_CMDQ:
+		WRITE_ONCE(mdev->cmdq_pi, val);
+		dmod_kick(mdev);
+		break;
+	case DEMO_DB_EQ:
+		WRITE_ONCE(mdev->eq_ci, val);
+		WRITE_ONCE(mdev->irq_armed, true);
+		/* Pairs with the barrier in dmod_post_event(). */
+		smp_mb();
+		/* Events posted while disarmed raise the line now. */
+		if (READ_ONCE(mdev->eq_pi) != val) {
+			WRITE_ONCE(mdev->irq_armed, false);
+			irq_work_queue(&mdev->irq_work);
+		}
+		break;
+	case DEMO_DB_SQ:
+	case DEMO_DB_RQ:
+		rcu_read_lock();
+		qp = xa_load(&mdev->qps, FIELD_GET(DEMO_DB_QPN, val));
+		if (qp) {
+			spin_lock_irqsave(&mdev->db_lock, flags);
+			if (off == DEMO_DB_SQ)
+				WRITE_ONCE(qp->sq_pi, FIELD_GET(DEMO_DB_IDX, val));
+			else
+				WRITE_ONCE(qp->rq_pi, FIELD_GET(DEMO_DB_IDX, val));
+			if (list_empty(&qp->db_node))
+				list_add_tail(&qp->db_node, &mdev->db_list);
+			spin_unlock_irqrestore(&mdev->db_lock, flags);
+			dmod_kick(mdev);
+		}
+		rcu_read_unlock();
+		break;
+	case DEMO_DB_CQ:
+		rcu_read_lock();
+		cq = xa_load(&mdev->cqs, FIELD_GET(DEMO_DB_CQ_NUM, val));
+		if (cq) {
+			WRITE_ONCE(cq->solicited_only, !!(val & DEMO_DB_CQ_SOLICITED));
+			WRITE_ONCE(cq->armed, true);
+		}
+		rcu_read_unlock();
+		break;
+	case DEMO_DB_CQ_CI:
+		rcu_read_lock();
+		cq = xa_load(&mdev->cqs, FIELD_GET(DEMO_DB_QPN, val));
+		if (cq)
+			WRITE_ONCE(cq->ci, FIELD_GET(DEMO_DB_IDX, val));
+		rcu_read_unlock();
+		break;
+	}
+}
+
+u32 dmod_reg_read(struct dmod_dev *mdev, u32 off)
+{
+	switch (off) {
+	case DEMO_REG_STATUS:
+		return READ_ONCE(mdev->status);
+	case DEMO_REG_CTRL:
+		return READ_ONCE(mdev->ctrl);
+	default:
+		return 0;
+	}
+}
+
+u64 dmod_reg_read64(struct dmod_dev *mdev, u32 off)
+{
+	u32 i = (off - DEMO_REG_CNT(0)) / 8;
+
+	if (off < DEMO_REG_CNT(0) || i >= DEMO_CNT_MAX)
+		return 0;
+	return READ_ONCE(mdev->cnt[i]);
+}
+
+void dmod_request_irq(struct dmod_dev *mdev, void (*handler)(void *ctx),
+		      void *ctx)
+{
+	mdev->irq_ctx = ctx;
+	WRITE_ONCE(mdev->irq_handler, handler);
+}
+
+void dmod_synchronize_irq(struct dmod_dev *mdev)
+{
+	irq_work_sync(&mdev->irq_work);
+}
+
+void dmod_free_irq(struct dmod_dev *mdev)
+{
+	WRITE_ONCE(mdev->irq_handler, NULL);
+	dmod_synchronize_irq(mdev);
+}
+
+/**
+ * dmod_attach - power on the device behind @dma_dev
+ * @dma_dev: the device whose DMA the model performs
+ * @lid: the port's address on the demo fabric
+ *
+ * Return: the device, or an ERR_PTR.
+ */
+struct dmod_dev *dmod_attach(struct device *dma_dev, u32 lid)
+{
+	struct dmod_dev *mdev;
+	int err;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->dma_dev = dma_dev;
+	mdev->lid = lid;
+	mdev->link_up = true;
+	xa_init_flags(&mdev->cqs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&mdev->qps, XA_FLAGS_ALLOC);
+	xa_init_flags(&mdev->mrs, XA_FLAGS_ALLOC1);
+	spin_lock_init(&mdev->db_lock);
+	spin_lock_init(&mdev->irq_lock);
+	INIT_LIST_HEAD(&mdev->db_list);
+	INIT_DELAYED_WORK(&mdev->work, dmod_work);
+	init_irq_work(&mdev->irq_work, dmod_irq_work);
+
+	mutex_lock(&dmod_fabric_lock);
+	err = xa_insert(&dmod_ports, lid, mdev, GFP_KERNEL);
+	mutex_unlock(&dmod_fabric_lock);
+	if (err) {
+		kfree(mdev);
+		return ERR_PTR(err);
+	}
+	return mdev;
+}
+
+static void dmod_free_table(struct xarray *xa, bool mrs)
+{
+	unsigned long i;
+	void *entry;
+
+	xa_for_each(xa, i, entry) {
+		if (mrs)
+			kvfree(((struct dmod_mr *)entry)->pages);
+		kfree(entry);
+	}
+	xa_destroy(xa);
+}
+
+/**
+ * dmod_detach - power off the device: it stops all DMA before returning
+ * @mdev: the device
+ */
+void dmod_detach(struct dmod_dev *mdev)
+{
+	mutex_lock(&dmod_fabric_lock);
+	xa_erase(&dmod_ports, mdev->lid);
+	mdev->ctrl = 0;
+	mdev->status = 0;
+	mdev->cmdq_depth = mdev->eq_depth = 0;
+	mutex_unlock(&dmod_fabric_lock);
+	cancel_delayed_work_sync(&mdev->work);
+	dmod_free_irq(mdev);
+	dmod_free_table(&mdev->qps, false);
+	dmod_free_table(&mdev->cqs, false);
+	dmod_free_table(&mdev->mrs, true);
+	kfree(mdev);
+}
+
+int dmod_init(void)
+{
+	dmod_wq = alloc_workqueue("demo_model", WQ_UNBOUND, 0);
+	return dmod_wq ? 0 : -ENOMEM;
+}
+
+void dmod_exit(void)
+{
+	destroy_workqueue(dmod_wq);
+}

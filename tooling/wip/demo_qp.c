@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Demo RDMA HCA driver: RC queue pairs and the send/receive data path.
+ */
+#include <linux/bitfield.h>
+#include <linux/dma-mapping.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "demo.h"
+
+static int demo_wq_alloc(struct demo_dev *dev, struct demo_wq *wq, u32 n)
+{
+	wq->depth = roundup_pow_of_two(max(n, 1U));
+	wq->wr_id = kcalloc(wq->depth, sizeof(*wq->wr_id), GFP_KERNEL);
+	if (!wq->wr_id)
+		return -ENOMEM;
+	wq->ring = dma_alloc_coherent(dev->dma_dev, wq->depth * sizeof(*wq->ring),
+				      &wq->dma, GFP_KERNEL);
+	if (!wq->ring) {
+		kfree(wq->wr_id);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void demo_wq_free(struct demo_dev *dev, struct demo_wq *wq)
+{
+	dma_free_coherent(dev->dma_dev, wq->depth * sizeof(*wq->ring), wq->ring,
+			  wq->dma);
+	kfree(wq->wr_id);
+}
+
+static int demo_qp_cmd(struct demo_dev *dev, u16 opcode, u32 qpn)
+{
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(opcode),
+		.destroy.num = cpu_to_le32(qpn),
+	};
+
+	return demo_cmd_exec(dev, &cmd);
+}
+
+int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	u32 max_wqe = le32_to_cpu(dev->attr.max_wqe);
+	u32 max_sge = le32_to_cpu(dev->attr.max_sge);
+	struct demo_cmd cmd = {};
+	int err;
+
+	if (udata)
+		return -EOPNOTSUPP;
+	if (init->qp_type != IB_QPT_RC || init->srq || init->create_flags)
+		return -EOPNOTSUPP;
+	if (init->cap.max_send_wr > max_wqe || init->cap.max_recv_wr > max_wqe ||
+	    init->cap.max_send_sge > max_sge || init->cap.max_recv_sge > max_sge ||
+	    init->cap.max_inline_data)
+		return -EINVAL;
+
+	spin_lock_init(&qp->lock);
+	err = demo_wq_alloc(dev, &qp->sq, init->cap.max_send_wr);
+	if (err)
+		return err;
+	err = demo_wq_alloc(dev, &qp->rq, init->cap.max_recv_wr);
+	if (err)
+		goto err_sq;
+
+	cmd.opcode = cpu_to_le16(DEMO_CMD_CREATE_QP);
+	cmd.create_qp.sq_dma = cpu_to_le64(qp->sq.dma);
+	cmd.create_qp.rq_dma = cpu_to_le64(qp->rq.dma);
+	cmd.create_qp.log_sq_depth = cpu_to_le32(ilog2(qp->sq.depth));
+	cmd.create_qp.log_rq_depth = cpu_to_le32(ilog2(qp->rq.depth));
+	cmd.create_qp.send_cqn = cpu_to_le32(to_demo_cq(init->send_cq)->cqn);
+	cmd.create_qp.recv_cqn = cpu_to_le32(to_demo_cq(init->recv_cq)->cqn);
+	cmd.create_qp.pdn = cpu_to_le32(to_demo_pd(ibqp->pd)->pdn);
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		goto err_rq;
+	ibqp->qp_num = le32_to_cpu(cmd.create_qp.qpn);
+	err = xa_err(xa_store_irq(&dev->qp_xa, ibqp->qp_num, qp, GFP_KERNEL));
+	if (err)
+		goto err_destroy;
+
+	qp->state = IB_QPS_RESET;
+	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
+	init->cap.max_send_wr = qp->sq.depth;
+	init->cap.max_recv_wr = qp->rq.depth;
+	init->cap.max_send_sge = max_sge;
+	init->cap.max_recv_sge = max_sge;
+	return 0;
+
+err_destroy:
+	demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, ibqp->qp_num);
+err_rq:
+	demo_wq_free(dev, &qp->rq);
+err_sq:
+	demo_wq_free(dev, &qp->sq);
+	return err;
+}
+
+int demo_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	int err;
+
+	/* The device drops the QP's outstanding work and forgets it. */
+	err = demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, ibqp->qp_num);
+	if (err)
+		return err;
+	xa_erase_irq(&dev->qp_xa, ibqp->qp_num);
+	dmod_synchronize_irq(dev->hw);
+	/* Pollers look QPs up under RCU. */
+	synchronize_rcu();
+	demo_wq_free(dev, &qp->rq);
+	demo_wq_free(dev, &qp->sq);
+	return 0;
+}
+
+static const enum demo_qp_state demo_hw_state[] = {
+	[IB_QPS_RESET] = DEMO_QPS_RESET,
+	[IB_QPS_INIT] = DEMO_QPS_INIT,
+	[IB_QPS_RTR] = DEMO_QPS_RTR,
+	[IB_QPS_RTS] = DEMO_QPS_RTS,
+	[IB_QPS_ERR] = DEMO_QPS_ERR,
+};
+
+static u32 demo_qp_access(int access)
+{
+	u32 a = 0;
+
+	if (access & IB_ACCESS_REMOTE_WRITE)
+		a |= DEMO_ACCESS_REMOTE_WRITE;
+	if (access & IB_ACCESS_REMOTE_READ)
+		a |= DEMO_ACCESS_REMOTE_READ;
+	return a;
+}
+
+int demo_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	enum ib_qp_state cur, next;
+	struct demo_cmd cmd = {};
+	unsigned long flags;
+	int err;
+
+	err = ib_no_udata_io(udata);
+	if (err)
+		return err;
+
+	cur = mask & IB_QP_CUR_STATE ? attr->cur_qp_state : qp->state;
+	next = mask & IB_QP_STATE ? attr->qp_state : cur;
+	if (!ib_modify_qp_is_ok(cur, next, IB_QPT_RC, mask))
+		return -EINVAL;
+	if (next == IB_QPS_SQD || next == IB_QPS_SQE)
+		return -EOPNOTSUPP;
+	if ((mask & IB_QP_PORT) && attr->port_num != DEMO_PORT)
+		return -EINVAL;
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index)
+		return -EINVAL;
+
+	cmd.opcode = cpu_to_le16(DEMO_CMD_MODIFY_QP);
+	cmd.qp.qpn = cpu_to_le32(ibqp->qp_num);
+	if (mask & IB_QP_STATE) {
+		cmd.qp.mask |= cpu_to_le32(DEMO_QP_ATTR_STATE);
+		cmd.qp.state = cpu_to_le32(demo_hw_state[next]);
+	}
+	if (mask & IB_QP_ACCESS_FLAGS) {
+		cmd.qp.mask |= cpu_to_le32(DEMO_QP_ATTR_ACCESS);
+		cmd.qp.access = cpu_to_le32(demo_qp_access(attr->qp_access_flags));
+	}
+	if (mask & (IB_QP_AV | IB_QP_DEST_QPN)) {
+		if ((mask & (IB_QP_AV | IB_QP_DEST_QPN)) !=
+		    (IB_QP_AV | IB_QP_DEST_QPN))
+			return -EINVAL;
+		cmd.qp.mask |= cpu_to_le32(DEMO_QP_ATTR_DEST);
+		cmd.qp.dest_lid = cpu_to_le32(rdma_ah_get_dlid(&attr->ah_attr));
+		cmd.qp.dest_qpn = cpu_to_le32(attr->dest_qp_num);
+	}
+	if (mask & IB_QP_RNR_RETRY) {
+		cmd.qp.mask |= cpu_to_le32(DEMO_QP_ATTR_RNR_RETRY);
+		cmd.qp.rnr_retry = cpu_to_le32(attr->rnr_retry);
+	}
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		return err;
+
+	spin_lock_irqsave(&qp->lock, flags);
+	qp->state = next;
+	if (next == IB_QPS_RESET) {
+		qp->sq.pi = qp->sq.ci = 0;
+		qp->rq.pi = qp->rq.ci = 0;
+	}
+	if (mask & IB_QP_ACCESS_FLAGS)
+		qp->attr.qp_access_flags = attr->qp_access_flags;
+	if (mask & IB_QP_AV)
+		qp->attr.ah_attr = attr->ah_attr;
+	if (mask & IB_QP_DEST_QPN)
+		qp->attr.dest_qp_num = attr->dest_qp_num;
+	if (mask & IB_QP_RNR_RETRY)
+		qp->attr.rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_PATH_MTU)
+		qp->attr.path_mtu = attr->path_mtu;
+	spin_unlock_irqrestore(&qp->lock, flags);
+	return 0;
+}
+
+int demo_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(DEMO_CMD_QUERY_QP),
+		.qp.qpn = cpu_to_le32(ibqp->qp_num),
+	};
+	static const enum ib_qp_state ib_state[] = {
+		[DEMO_QPS_RESET] = IB_QPS_RESET,
+		[DEMO_QPS_INIT] = IB_QPS_INIT,
+		[DEMO_QPS_RTR] = IB_QPS_RTR,
+		[DEMO_QPS_RTS] = IB_QPS_RTS,
+		[DEMO_QPS_ERR] = IB_QPS_ERR,
+	};
+	unsigned long flags;
+	u32 hw_state;
+	int err;
+
+	/* The device may have moved the QP to ERR on its own. */
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		return err;
+	hw_state = le32_to_cpu(cmd.qp.cur_state);
+	if (hw_state > DEMO_QPS_ERR)
+		return -EIO;
+
+	spin_lock_irqsave(&qp->lock, flags);
+	*attr = qp->attr;
+	qp->state = ib_state[hw_state];
+	spin_unlock_irqrestore(&qp->lock, flags);
+	attr->qp_state = ib_state[hw_state];
+	attr->cur_qp_state = attr->qp_state;
+	attr->port_num = DEMO_PORT;
+	attr->cap.max_send_wr = qp->sq.depth;
+	attr->cap.max_recv_wr = qp->rq.depth;
+	attr->cap.max_send_sge = le32_to_cpu(dev->attr.max_sge);
+	attr->cap.max_recv_sge = le32_to_cpu(dev->attr.max_sge);
+	memset(init, 0, sizeof(*init));
+	init->send_cq = ibqp->send_cq;
+	init->recv_cq = ibqp->recv_cq;
+	init->qp_type = IB_QPT_RC;
+	init->cap = attr->cap;
+	init->sq_sig_type = qp->sq_sig_all ? IB_SIGNAL_ALL_WR : IB_SIGNAL_REQ_WR;
+	return 0;
+}
+
+static int demo_wqe_opcode(enum ib_wr_opcode op)
+{
+	switch (op) {
+	case IB_WR_SEND:		return DEMO_WQE_SEND;
+	case IB_WR_SEND_WITH_IMM:	return DEMO_WQE_SEND_IMM;
+	case IB_WR_RDMA_WRITE:		return DEMO_WQE_WRITE;
+	case IB_WR_RDMA_WRITE_WITH_IMM:	return DEMO_WQE_WRITE_IMM;
+	case IB_WR_RDMA_READ:		return DEMO_WQE_READ;
+	default:			return -EINVAL;
+	}
+}
+
+static void demo_fill_sges(struct demo_wqe *wqe, const struct ib_sge *sg,
+			   int num)
+{
+	int i;
+
+	wqe->num_sge = num;
+	for (i = 0; i < num; i++) {
+		wqe->sge[i].addr = cpu_to_le64(sg[i].addr);
+		wqe->sge[i].length = cpu_to_le32(sg[i].length);
+		wqe->sge[i].lkey = cpu_to_le32(sg[i].lkey);
+	}
+}
+
+int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad_wr)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	u32 max_sge = le32_to_cpu(dev->attr.max_sge);
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&qp->lock, flags);
+	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_ERR) {
+		err = -EINVAL;
+		goto out;
+	}
+	for (; wr; wr = wr->next) {
+		struct demo_wqe *wqe;
+		int op = demo_wqe_opcode(wr->opcode);
+
+		if (op < 0 || wr->num_sge > max_sge) {
+			err = -EINVAL;
+			break;
+		}
+		if ((u16)(qp->sq.pi - READ_ONCE(qp->sq.ci)) >= qp->sq.depth) {
+			err = -ENOMEM;
+			break;
+		}
+		wqe = &qp->sq.ring[qp->sq.pi & (qp->sq.depth - 1)];
+		memset(wqe, 0, sizeof(*wqe));
+		wqe->opcode = op;
+		if (qp->sq_sig_all || (wr->send_flags & IB_SEND_SIGNALED))
+			wqe->flags |= DEMO_WQE_F_SIGNALED;
+		if (wr->send_flags & IB_SEND_SOLICITED)
+			wqe->flags |= DEMO_WQE_F_SOLICITED;
+		if (op == DEMO_WQE_SEND_IMM || op == DEMO_WQE_WRITE_IMM)
+			wqe->imm = wr->ex.imm_data;
+		if (op >= DEMO_WQE_WRITE) {
+			wqe->remote_addr = cpu_to_le64(rdma_wr(wr)->remote_addr);
+			wqe->rkey = cpu_to_le32(rdma_wr(wr)->rkey);
+		}
+		demo_fill_sges(wqe, wr->sg_list, wr->num_sge);
+		qp->sq.wr_id[qp->sq.pi & (qp->sq.depth - 1)] = wr->wr_id;
+		qp->sq.pi++;
+	}
+	/* WQEs must be visible to the device before the doorbell. */
+	dma_wmb();
+	dmod_reg_write(dev->hw, DEMO_DB_SQ,
+		       FIELD_PREP(DEMO_DB_QPN, ibqp->qp_num) | qp->sq.pi);
+out:
+	spin_unlock_irqrestore(&qp->lock, flags);
+	if (err)
+		*bad_wr = wr;
+	return err;
+}
+
+int demo_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad_wr)
+{
+	struct demo_dev *dev = to_demo_dev(ibqp->device);
+	struct demo_qp *qp = to_demo_qp(ibqp);
+	u32 max_sge = le32_to_cpu(dev->attr.max_sge);
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&qp->lock, flags);
+	if (qp->state == IB_QPS_RESET) {
+		err = -EINVAL;
+		goto out;
+	}
+	for (; wr; wr = wr->next) {
+		struct demo_wqe *wqe;
+
+		if (wr->num_sge > max_sge) {
+			err = -EINVAL;
+			break;
+		}
+		if ((u16)(qp->rq.pi - READ_ONCE(qp->rq.ci)) >= qp->rq.depth) {
+			err = -ENOMEM;
+			break;
+		}
+		wqe = &qp->rq.ring[qp->rq.pi & (qp->rq.depth - 1)];
+		memset(wqe, 0, sizeof(*wqe));
+		wqe->opcode = DEMO_WQE_RECV;
+		demo_fill_sges(wqe, wr->sg_list, wr->num_sge);
+		qp->rq.wr_id[qp->rq.pi & (qp->rq.depth - 1)] = wr->wr_id;
+		qp->rq.pi++;
+	}
+	dma_wmb();
+	dmod_reg_write(dev->hw, DEMO_DB_RQ,
+		       FIELD_PREP(DEMO_DB_QPN, ibqp->qp_num) | qp->rq.pi);
+out:
+	spin_unlock_irqrestore(&qp->lock, flags);
+	if (err)
+		*bad_wr = wr;
+	return err;
+}
+
+/**
+ * demo_qp_complete - finish a work completion from a CQE of @qp
+ * @qp: the QP the CQE names
+ * @cqe: the CQE
+ * @wc: the work completion being filled
+ *
+ * Context: any; called under RCU with the CQ lock held.
+ */
+void demo_qp_complete(struct demo_qp *qp, struct demo_cqe *cqe,
+		      struct ib_wc *wc)
+{
+	bool recv = cqe->flags & DEMO_CQE_F_RECV;
+	u16 idx = le16_to_cpu(cqe->wqe_idx);
+	struct demo_wq *wq;
+
+	wq = recv ? &qp->rq : &qp->sq;
+	wc->qp = &qp->ibqp;
+	wc->wr_id = wq->wr_id[idx & (wq->depth - 1)];
+	/* A completion retires its WQE and every unsignaled one before it. */
+	WRITE_ONCE(wq->ci, idx + 1);
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
+		WRITE_ONCE(qp->state, IB_QPS_ERR);
+}
