@@ -42,7 +42,7 @@ for m in "${modes[@]}"; do
 	t0=$(date +%s)
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		vng --run "$BUILD" "${kvm_args[@]}" --memory 2G --cpus 2 \
-		--rwdir "$RESULTS" --cwd "$TOOLS" \
+		--rwdir "$RESULTS" --rodir "$BUILD" --cwd "$TOOLS" \
 		--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0" \
 		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what" \
 		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1
@@ -58,7 +58,7 @@ for m in "${modes[@]}"; do
 		else
 			echo "ok 1 vm: $m: guest run completed in ${t}s"
 		fi
-		splat=$(grep -E "$BAD" "$RESULTS/$m.dmesg" 2>/dev/null | head -n 20)
+		splat=$(grep -E "$BAD" "$RESULTS/$m.dmesg" 2>/dev/null | head -n 20 || true)
 		if [ -n "$splat" ] || [ -s "$RESULTS/$m.leaks" ]; then
 			echo "not ok 2 vm: $m: kernel log clean"
 			{ echo "$splat"; head -n 40 "$RESULTS/$m.leaks"; } | sed 's/^/# /'

@@ -5,8 +5,13 @@
 #ifndef _DEMO_H_
 #define _DEMO_H_
 
+#include <linux/completion.h>
+#include <linux/mutex.h>
 #include <linux/xarray.h>
 #include <rdma/ib_verbs.h>
+
+#include "demo_hw_defs.h"
+#include "demo_model.h"
 
 #define DEMO_PORT		1
 #define DEMO_MAX_PD		1024
@@ -19,12 +24,41 @@
  *	platform device with no IOMMU
  * @index: instance number, used for deterministic GUIDs and LIDs
  * @pd_xa: allocated protection domain numbers
+ * @hw: the device behind the register window
+ * @attr: limits the device reported at probe
+ * @cmd_lock: serialises commands
+ * @cmd_done: signalled by the CMD_DONE event
+ * @cmd_dead: a command timed out; the device is not used again
+ * @cmdq: command ring (coherent DMA memory)
+ * @cmdq_dma: device address of @cmdq
+ * @cmdq_pi: commands posted
+ * @eq: event ring (coherent DMA memory)
+ * @eq_dma: device address of @eq
+ * @eq_ci: events consumed
+ * @cq_xa: CQs by device CQ number, for completion events
+ * @qp_xa: QPs by QP number, for completions and QP events
+ * @link_up: port state, from port change events
  */
 struct demo_dev {
 	struct ib_device ibdev;
 	struct device *dma_dev;
 	u32 index;
 	struct xarray pd_xa;
+
+	struct dmod_dev *hw;
+	struct demo_device_attr attr;
+	struct mutex cmd_lock;		/* one command at a time */
+	struct completion cmd_done;
+	bool cmd_dead;
+	struct demo_cmd *cmdq;
+	dma_addr_t cmdq_dma;
+	u32 cmdq_pi;
+	struct demo_eqe *eq;
+	dma_addr_t eq_dma;
+	u32 eq_ci;
+	struct xarray cq_xa;
+	struct xarray qp_xa;
+	bool link_up;
 };
 
 struct demo_ucontext {
@@ -34,6 +68,71 @@ struct demo_ucontext {
 struct demo_pd {
 	struct ib_pd ibpd;
 	u32 pdn;
+};
+
+/**
+ * struct demo_cq - a completion queue
+ * @ibcq: core object
+ * @cqn: device CQ number
+ * @lock: serialises polling
+ * @ring: CQE ring in coherent DMA memory
+ * @ring_dma: device address of @ring
+ * @depth: entries in the ring (a power of two)
+ * @ci: CQEs consumed
+ */
+struct demo_cq {
+	struct ib_cq ibcq;
+	u32 cqn;
+	spinlock_t lock;		/* pollers */
+	struct demo_cqe *ring;
+	dma_addr_t ring_dma;
+	u32 depth;
+	u16 ci;
+};
+
+/**
+ * struct demo_wq - the driver's side of a send or receive queue
+ * @ring: WQE ring in coherent DMA memory
+ * @dma: device address of @ring
+ * @wr_id: the caller's wr_id of each slot
+ * @depth: slots (a power of two)
+ * @pi: WQEs posted
+ * @ci: WQEs known completed
+ */
+struct demo_wq {
+	struct demo_wqe *ring;
+	dma_addr_t dma;
+	u64 *wr_id;
+	u32 depth;
+	u16 pi;
+	u16 ci;
+};
+
+/**
+ * struct demo_qp - an RC queue pair
+ * @ibqp: core object
+ * @lock: serialises posting and the shadow state
+ * @state: the state the driver last moved the QP to
+ * @sq: send queue
+ * @rq: receive queue
+ * @sq_sig_all: every send WQE generates a completion
+ * @attr: the attributes last set, for query_qp
+ */
+struct demo_qp {
+	struct ib_qp ibqp;
+	spinlock_t lock;		/* posters, shadow state */
+	enum ib_qp_state state;
+	struct demo_wq sq, rq;
+	bool sq_sig_all;
+	struct ib_qp_attr attr;
+};
+
+/**
+ * struct demo_mr - a memory region the device translates
+ * @ibmr: core object; lkey == rkey == the device key
+ */
+struct demo_mr {
+	struct ib_mr ibmr;
 };
 
 static inline struct demo_dev *to_demo_dev(struct ib_device *ibdev)
@@ -46,6 +145,32 @@ static inline struct demo_pd *to_demo_pd(struct ib_pd *ibpd)
 	return container_of(ibpd, struct demo_pd, ibpd);
 }
 
+static inline struct demo_cq *to_demo_cq(struct ib_cq *ibcq)
+{
+	return container_of(ibcq, struct demo_cq, ibcq);
+}
+
+static inline struct demo_qp *to_demo_qp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct demo_qp, ibqp);
+}
+
+static inline struct demo_mr *to_demo_mr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct demo_mr, ibmr);
+}
+
+/* demo_cmd.c */
+int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd);
+int demo_hw_init(struct demo_dev *dev);
+void demo_hw_fini(struct demo_dev *dev);
+
+/* demo_main.c */
+struct demo_dev *demo_pdev_create(void);
+void demo_pdev_remove(struct demo_dev *dev);
+struct demo_dev *demo_pci_get_any(void);
+
+/* demo_verbs.c */
 int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		      struct ib_udata *udata);
 int demo_query_port(struct ib_device *ibdev, u32 port,
@@ -59,5 +184,34 @@ int demo_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata);
 void demo_dealloc_ucontext(struct ib_ucontext *uctx);
 int demo_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int demo_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		   struct uverbs_attr_bundle *attrs);
+int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
+int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
+struct ib_mr *demo_get_dma_mr(struct ib_pd *ibpd, int access);
+struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			       u64 virt_addr, int access,
+			       struct ib_dmah *dmah, struct ib_udata *udata);
+int demo_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct rdma_hw_stats *demo_alloc_hw_port_stats(struct ib_device *ibdev,
+					       u32 port);
+int demo_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
+		      u32 port, int index);
+
+/* demo_qp.c */
+int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata);
+int demo_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata);
+int demo_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init);
+int demo_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad_wr);
+int demo_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad_wr);
+void demo_qp_complete(struct demo_qp *qp, struct demo_cqe *cqe,
+		      struct ib_wc *wc);
 
 #endif /* _DEMO_H_ */

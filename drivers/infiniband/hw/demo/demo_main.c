@@ -33,19 +33,55 @@ static const struct ib_device_ops demo_dev_ops = {
 	.driver_id = RDMA_DRIVER_DEMO,
 	.uverbs_robust_udata = 1,
 
+	.alloc_hw_port_stats = demo_alloc_hw_port_stats,
 	.alloc_pd = demo_alloc_pd,
 	.alloc_ucontext = demo_alloc_ucontext,
+	.create_cq = demo_create_cq,
+	.create_qp = demo_create_qp,
 	.dealloc_pd = demo_dealloc_pd,
 	.dealloc_ucontext = demo_dealloc_ucontext,
+	.dereg_mr = demo_dereg_mr,
+	.destroy_cq = demo_destroy_cq,
+	.destroy_qp = demo_destroy_qp,
+	.get_dma_mr = demo_get_dma_mr,
+	.get_hw_stats = demo_get_hw_stats,
 	.get_port_immutable = demo_get_port_immutable,
+	.modify_qp = demo_modify_qp,
+	.poll_cq = demo_poll_cq,
+	.post_recv = demo_post_recv,
+	.post_send = demo_post_send,
 	.query_device = demo_query_device,
 	.query_gid = demo_query_gid,
 	.query_pkey = demo_query_pkey,
 	.query_port = demo_query_port,
+	.query_qp = demo_query_qp,
+	.reg_user_mr = demo_reg_user_mr,
+	.req_notify_cq = demo_req_notify_cq,
 
+	INIT_RDMA_OBJ_SIZE(ib_cq, demo_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, demo_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, demo_qp, ibqp),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, demo_ucontext, ibucontext),
 };
+
+/* Ask the device for its limits, through a DMA buffer as hardware would. */
+static int demo_query_hw(struct demo_dev *dev)
+{
+	struct demo_cmd cmd = { .opcode = cpu_to_le16(DEMO_CMD_QUERY_DEVICE) };
+	struct demo_device_attr *attr;
+	dma_addr_t dma;
+	int err;
+
+	attr = dma_alloc_coherent(dev->dma_dev, sizeof(*attr), &dma, GFP_KERNEL);
+	if (!attr)
+		return -ENOMEM;
+	cmd.query_device.resp_dma = cpu_to_le64(dma);
+	err = demo_cmd_exec(dev, &cmd);
+	if (!err)
+		dev->attr = *attr;
+	dma_free_coherent(dev->dma_dev, sizeof(*attr), attr, dma);
+	return err;
+}
 
 static struct demo_dev *demo_add(struct device *dma_dev)
 {
@@ -68,20 +104,32 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	dev->dma_dev = dma_dev;
 	dev->index = index;
 	xa_init_flags(&dev->pd_xa, XA_FLAGS_ALLOC1);
+	xa_init(&dev->cq_xa);
+	xa_init(&dev->qp_xa);
+
+	err = demo_hw_init(dev);
+	if (err)
+		goto err_dealloc;
+	err = demo_query_hw(dev);
+	if (err)
+		goto err_hw;
 
 	/* Locally administered, deterministic: 02:de:70:00:00:<index>. */
 	dev->ibdev.node_guid = cpu_to_be64(0x02de700000000000ULL | index);
 	dev->ibdev.node_type = RDMA_NODE_IB_CA;
 	dev->ibdev.phys_port_cnt = 1;
 	dev->ibdev.num_comp_vectors = 1;
+	dev->ibdev.dev.parent = dma_dev;
 	strscpy(dev->ibdev.node_desc, "demo HCA", sizeof(dev->ibdev.node_desc));
 	ib_set_device_ops(&dev->ibdev, &demo_dev_ops);
 
 	err = ib_register_device(&dev->ibdev, "demo%d", dma_dev);
 	if (err)
-		goto err_dealloc;
+		goto err_hw;
 	return dev;
 
+err_hw:
+	demo_hw_fini(dev);
 err_dealloc:
 	ib_dealloc_device(&dev->ibdev);
 err_ida:
@@ -94,7 +142,9 @@ static void demo_remove(struct demo_dev *dev)
 	u32 index = dev->index;
 
 	ib_unregister_device(&dev->ibdev);
-	WARN_ON(!xa_empty(&dev->pd_xa));
+	demo_hw_fini(dev);
+	WARN_ON(!xa_empty(&dev->pd_xa) || !xa_empty(&dev->cq_xa) ||
+		!xa_empty(&dev->qp_xa));
 	xa_destroy(&dev->pd_xa);
 	ib_dealloc_device(&dev->ibdev);
 	ida_free(&demo_index_ida, index);
@@ -134,6 +184,26 @@ static struct pci_driver demo_pci_driver = {
 	.remove = demo_pci_remove,
 };
 
+#if IS_ENABLED(CONFIG_INFINIBAND_DEMO_KUNIT_TEST)
+static int demo_pci_match(struct device *dev, const void *data)
+{
+	return dev->driver == &demo_pci_driver.driver;
+}
+
+/**
+ * demo_pci_get_any - find an HCA bound to a PCI function, for the tests
+ *
+ * Return: the HCA with a reference on its PCI device, or NULL.
+ */
+struct demo_dev *demo_pci_get_any(void)
+{
+	struct device *dev = bus_find_device(&pci_bus_type, NULL, NULL,
+					     demo_pci_match);
+
+	return dev ? pci_get_drvdata(to_pci_dev(dev)) : NULL;
+}
+#endif
+
 /* --- platform device parent, created through debugfs */
 
 static int demo_plat_probe(struct platform_device *pdev)
@@ -158,8 +228,12 @@ static struct platform_driver demo_plat_driver = {
 	.remove = demo_plat_remove,
 };
 
-static ssize_t new_device_write(struct file *file, const char __user *buf,
-				size_t count, loff_t *ppos)
+/**
+ * demo_pdev_create - create a demo HCA on a new platform device
+ *
+ * Return: the HCA, or an ERR_PTR. Remove it with demo_pdev_remove().
+ */
+struct demo_dev *demo_pdev_create(void)
 {
 	struct platform_device_info info = {
 		.name = DRV_NAME,
@@ -171,40 +245,62 @@ static ssize_t new_device_write(struct file *file, const char __user *buf,
 
 	err = xa_alloc(&demo_pdevs, &id, NULL, xa_limit_31b, GFP_KERNEL);
 	if (err)
-		return err;
+		return ERR_PTR(err);
 
 	info.id = id;
 	pdev = platform_device_register_full(&info);
 	if (IS_ERR(pdev)) {
 		xa_erase(&demo_pdevs, id);
-		return PTR_ERR(pdev);
+		return ERR_CAST(pdev);
 	}
 	/* Probing is synchronous: report a device that did not come up. */
 	if (!device_is_bound(&pdev->dev)) {
 		platform_device_unregister(pdev);
 		xa_erase(&demo_pdevs, id);
-		return -ENODEV;
+		return ERR_PTR(-ENODEV);
 	}
 	xa_store(&demo_pdevs, id, pdev, GFP_KERNEL);
-	return count;
+	return platform_get_drvdata(pdev);
+}
+
+static int demo_pdev_remove_id(u32 id)
+{
+	struct platform_device *pdev = xa_erase(&demo_pdevs, id);
+
+	if (!pdev)
+		return -ENOENT;
+	platform_device_unregister(pdev);
+	return 0;
+}
+
+/**
+ * demo_pdev_remove - remove an HCA made by demo_pdev_create()
+ * @dev: the HCA
+ */
+void demo_pdev_remove(struct demo_dev *dev)
+{
+	demo_pdev_remove_id(to_platform_device(dev->dma_dev)->id);
+}
+
+static ssize_t new_device_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct demo_dev *dev = demo_pdev_create();
+
+	return IS_ERR(dev) ? PTR_ERR(dev) : count;
 }
 
 static ssize_t del_device_write(struct file *file, const char __user *buf,
 				size_t count, loff_t *ppos)
 {
-	struct platform_device *pdev;
 	u32 id;
 	int err;
 
 	err = kstrtou32_from_user(buf, count, 0, &id);
 	if (err)
 		return err;
-
-	pdev = xa_erase(&demo_pdevs, id);
-	if (!pdev)
-		return -ENOENT;
-	platform_device_unregister(pdev);
-	return count;
+	err = demo_pdev_remove_id(id);
+	return err ? err : count;
 }
 
 static const struct file_operations new_device_fops = {
@@ -234,9 +330,13 @@ static int __init demo_init(void)
 {
 	int err;
 
-	err = platform_driver_register(&demo_plat_driver);
+	err = dmod_init();
 	if (err)
 		return err;
+
+	err = platform_driver_register(&demo_plat_driver);
+	if (err)
+		goto err_model;
 
 	err = pci_register_driver(&demo_pci_driver);
 	if (err)
@@ -251,6 +351,8 @@ static int __init demo_init(void)
 
 err_plat:
 	platform_driver_unregister(&demo_plat_driver);
+err_model:
+	dmod_exit();
 	return err;
 }
 
@@ -262,6 +364,7 @@ static void __exit demo_exit(void)
 	platform_driver_unregister(&demo_plat_driver);
 	xa_destroy(&demo_pdevs);
 	ida_destroy(&demo_index_ida);
+	dmod_exit();
 }
 
 module_init(demo_init);

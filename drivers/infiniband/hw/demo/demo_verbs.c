@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Demo RDMA HCA driver: device, port and protection domain verbs.
+ * Demo RDMA HCA driver: device, port, PD, CQ and MR verbs.
  */
+#include <linux/bitfield.h>
+#include <linux/dma-mapping.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 
@@ -9,11 +11,11 @@
 
 #define DEMO_VENDOR_ID		0x1234
 #define DEMO_VENDOR_PART_ID	0xde70
-#define DEMO_MAX_MSG_SZ		SZ_2G
 
 int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		      struct ib_udata *udata)
 {
+	struct demo_dev *dev = to_demo_dev(ibdev);
 	int err;
 
 	err = ib_no_udata_io(udata);
@@ -21,13 +23,25 @@ int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		return err;
 
 	memset(attr, 0, sizeof(*attr));
+	attr->fw_ver = le64_to_cpu(dev->attr.fw_ver);
 	attr->sys_image_guid = ibdev->node_guid;
 	attr->max_mr_size = U64_MAX;
-	attr->page_size_cap = PAGE_SIZE;
+	attr->page_size_cap = le64_to_cpu(dev->attr.page_size_cap);
 	attr->vendor_id = DEMO_VENDOR_ID;
 	attr->vendor_part_id = DEMO_VENDOR_PART_ID;
+	attr->max_qp = le32_to_cpu(dev->attr.max_qp);
+	attr->max_qp_wr = le32_to_cpu(dev->attr.max_wqe);
+	attr->max_send_sge = le32_to_cpu(dev->attr.max_sge);
+	attr->max_recv_sge = le32_to_cpu(dev->attr.max_sge);
+	attr->max_sge_rd = le32_to_cpu(dev->attr.max_sge);
+	attr->max_cq = le32_to_cpu(dev->attr.max_cq);
+	attr->max_cqe = le32_to_cpu(dev->attr.max_cqe);
+	attr->max_mr = le32_to_cpu(dev->attr.max_mr);
 	attr->max_pd = DEMO_MAX_PD;
+	attr->max_qp_rd_atom = 1;
+	attr->max_qp_init_rd_atom = 1;
 	attr->max_pkeys = 1;
+	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN;
 	return 0;
 }
 
@@ -37,13 +51,18 @@ int demo_query_port(struct ib_device *ibdev, u32 port,
 	struct demo_dev *dev = to_demo_dev(ibdev);
 
 	/* The core zeroes @attr before calling. */
-	attr->state = IB_PORT_ACTIVE;
-	attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
+	if (READ_ONCE(dev->link_up)) {
+		attr->state = IB_PORT_ACTIVE;
+		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
+	} else {
+		attr->state = IB_PORT_DOWN;
+		attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
+	}
 	attr->max_mtu = IB_MTU_4096;
 	attr->active_mtu = IB_MTU_4096;
 	attr->gid_tbl_len = 1;
 	attr->pkey_tbl_len = 1;
-	attr->max_msg_sz = DEMO_MAX_MSG_SZ;
+	attr->max_msg_sz = le64_to_cpu(dev->attr.max_msg);
 	attr->lid = dev->index + 1;
 	attr->sm_lid = 1;
 	attr->lmc = 0;
@@ -124,4 +143,293 @@ int demo_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 
 	xa_erase(&dev->pd_xa, to_demo_pd(ibpd)->pdn);
 	return 0;
+}
+
+/* --- completion queues (kernel CQs; user CQs come with the uAPI) */
+
+int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		   struct uverbs_attr_bundle *attrs)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	struct demo_cmd cmd = {};
+	u32 depth;
+	int err;
+
+	if (attrs)
+		return -EOPNOTSUPP;
+	if (attr->flags || !attr->cqe ||
+	    attr->cqe > le32_to_cpu(dev->attr.max_cqe))
+		return -EINVAL;
+
+	depth = roundup_pow_of_two(attr->cqe);
+	cq->ring = dma_alloc_coherent(dev->dma_dev, depth * sizeof(*cq->ring),
+				      &cq->ring_dma, GFP_KERNEL);
+	if (!cq->ring)
+		return -ENOMEM;
+	cq->depth = depth;
+	spin_lock_init(&cq->lock);
+
+	cmd.opcode = cpu_to_le16(DEMO_CMD_CREATE_CQ);
+	cmd.create_cq.ring_dma = cpu_to_le64(cq->ring_dma);
+	cmd.create_cq.log_depth = cpu_to_le32(ilog2(depth));
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		goto err_ring;
+	cq->cqn = le32_to_cpu(cmd.create_cq.cqn);
+	err = xa_err(xa_store_irq(&dev->cq_xa, cq->cqn, cq, GFP_KERNEL));
+	if (err)
+		goto err_destroy;
+	ibcq->cqe = depth;
+	return 0;
+
+err_destroy:
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = cpu_to_le16(DEMO_CMD_DESTROY_CQ);
+	cmd.destroy.num = cpu_to_le32(cq->cqn);
+	demo_cmd_exec(dev, &cmd);
+err_ring:
+	dma_free_coherent(dev->dma_dev, depth * sizeof(*cq->ring), cq->ring,
+			  cq->ring_dma);
+	return err;
+}
+
+int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_CQ),
+		.destroy.num = cpu_to_le32(cq->cqn),
+	};
+	int err;
+
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		return err;
+	/* No completion event for this CQ is in flight after this. */
+	xa_erase_irq(&dev->cq_xa, cq->cqn);
+	dmod_synchronize_irq(dev->hw);
+	synchronize_rcu();
+	dma_free_coherent(dev->dma_dev, cq->depth * sizeof(*cq->ring), cq->ring,
+			  cq->ring_dma);
+	return 0;
+}
+
+static enum ib_wc_status demo_wc_status(u8 status)
+{
+	switch (status) {
+	case DEMO_CQE_OK:		return IB_WC_SUCCESS;
+	case DEMO_CQE_LOC_LEN_ERR:	return IB_WC_LOC_LEN_ERR;
+	case DEMO_CQE_LOC_PROT_ERR:	return IB_WC_LOC_PROT_ERR;
+	case DEMO_CQE_REM_ACCESS_ERR:	return IB_WC_REM_ACCESS_ERR;
+	case DEMO_CQE_REM_INV_REQ_ERR:	return IB_WC_REM_INV_REQ_ERR;
+	case DEMO_CQE_RNR_RETRY_EXC:	return IB_WC_RNR_RETRY_EXC_ERR;
+	case DEMO_CQE_WR_FLUSH_ERR:	return IB_WC_WR_FLUSH_ERR;
+	case DEMO_CQE_REM_OP_ERR:	return IB_WC_REM_OP_ERR;
+	case DEMO_CQE_RETRY_EXC:	return IB_WC_RETRY_EXC_ERR;
+	default:			return IB_WC_FATAL_ERR;
+	}
+}
+
+static enum ib_wc_opcode demo_wc_opcode(u8 opcode, bool recv)
+{
+	switch (opcode) {
+	case DEMO_WQE_SEND:
+	case DEMO_WQE_SEND_IMM:
+		return recv ? IB_WC_RECV : IB_WC_SEND;
+	case DEMO_WQE_WRITE:
+		return IB_WC_RDMA_WRITE;
+	case DEMO_WQE_WRITE_IMM:
+		return recv ? IB_WC_RECV_RDMA_WITH_IMM : IB_WC_RDMA_WRITE;
+	case DEMO_WQE_READ:
+		return IB_WC_RDMA_READ;
+	default:
+		return recv ? IB_WC_RECV : IB_WC_SEND;
+	}
+}
+
+/* Returns 1 for a completion, 0 for a CQE dropped, -EAGAIN for none. */
+static int demo_poll_one(struct demo_dev *dev, struct demo_cq *cq,
+			 struct ib_wc *wc)
+{
+	struct demo_cqe *cqe = &cq->ring[cq->ci & (cq->depth - 1)];
+	struct demo_qp *qp;
+	bool recv;
+
+	if (READ_ONCE(cqe->owner) != !(cq->ci & cq->depth))
+		return -EAGAIN;
+	dma_rmb();
+	cq->ci++;
+
+	recv = cqe->flags & DEMO_CQE_F_RECV;
+	memset(wc, 0, sizeof(*wc));
+	wc->status = demo_wc_status(cqe->status);
+	wc->opcode = demo_wc_opcode(cqe->opcode, recv);
+	wc->byte_len = le32_to_cpu(cqe->byte_len);
+	wc->src_qp = le32_to_cpu(cqe->src_qpn);
+	wc->slid = le16_to_cpu(cqe->src_lid);
+	wc->port_num = DEMO_PORT;
+	wc->pkey_index = 0;
+	if (cqe->flags & DEMO_CQE_F_IMM) {
+		wc->ex.imm_data = cqe->imm;
+		wc->wc_flags |= IB_WC_WITH_IMM;
+	}
+	rcu_read_lock();
+	qp = xa_load(&dev->qp_xa, le32_to_cpu(cqe->qpn));
+	if (qp)
+		demo_qp_complete(qp, cqe, wc);
+	rcu_read_unlock();
+	/* Completions of a destroyed QP are dropped. */
+	return qp ? 1 : 0;
+}
+
+int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	unsigned long flags;
+	u16 ci0;
+	int n = 0, ret;
+
+	spin_lock_irqsave(&cq->lock, flags);
+	ci0 = cq->ci;
+	while (n < num_entries) {
+		ret = demo_poll_one(dev, cq, &wc[n]);
+		if (ret < 0)
+			break;
+		n += ret;
+	}
+	if (cq->ci != ci0)
+		dmod_reg_write(dev->hw, DEMO_DB_CQ_CI,
+			       FIELD_PREP(DEMO_DB_QPN, cq->cqn) | cq->ci);
+	spin_unlock_irqrestore(&cq->lock, flags);
+	return n;
+}
+
+int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	u32 db = cq->cqn;
+	unsigned long irqflags;
+	int missed = 0;
+
+	if ((flags & IB_CQ_SOLICITED_MASK) == IB_CQ_SOLICITED)
+		db |= DEMO_DB_CQ_SOLICITED;
+	dmod_reg_write(dev->hw, DEMO_DB_CQ, db);
+
+	if (flags & IB_CQ_REPORT_MISSED_EVENTS) {
+		spin_lock_irqsave(&cq->lock, irqflags);
+		missed = READ_ONCE(cq->ring[cq->ci & (cq->depth - 1)].owner) ==
+			 !(cq->ci & cq->depth);
+		spin_unlock_irqrestore(&cq->lock, irqflags);
+	}
+	return missed;
+}
+
+/* --- memory regions */
+
+static u32 demo_access(int access)
+{
+	u32 a = 0;
+
+	if (access & IB_ACCESS_LOCAL_WRITE)
+		a |= DEMO_ACCESS_LOCAL_WRITE;
+	if (access & IB_ACCESS_REMOTE_WRITE)
+		a |= DEMO_ACCESS_REMOTE_WRITE;
+	if (access & IB_ACCESS_REMOTE_READ)
+		a |= DEMO_ACCESS_REMOTE_READ;
+	return a;
+}
+
+static struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd)
+{
+	struct demo_dev *dev = to_demo_dev(ibpd->device);
+	struct demo_mr *mr;
+	int err;
+
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	cmd->opcode = cpu_to_le16(DEMO_CMD_CREATE_MR);
+	cmd->mr.pdn = cpu_to_le32(to_demo_pd(ibpd)->pdn);
+	err = demo_cmd_exec(dev, cmd);
+	if (err) {
+		kfree(mr);
+		return ERR_PTR(err);
+	}
+	mr->ibmr.lkey = le32_to_cpu(cmd->mr.key);
+	mr->ibmr.rkey = mr->ibmr.lkey;
+	return &mr->ibmr;
+}
+
+/*
+ * A DMA MR: the device takes addresses as device (DMA) addresses. Kernel
+ * ULPs use it for local access; remote access through it needs the PD's
+ * unsafe global rkey, as everywhere.
+ */
+struct ib_mr *demo_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	struct demo_cmd cmd = {
+		.mr.mode = cpu_to_le32(DEMO_MR_DMA),
+		.mr.access = cpu_to_le32(demo_access(access)),
+	};
+
+	return demo_create_mr(ibpd, &cmd);
+}
+
+struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			       u64 virt_addr, int access,
+			       struct ib_dmah *dmah, struct ib_udata *udata)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+int demo_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibmr->device);
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_MR),
+		.mr.key = cpu_to_le32(ibmr->lkey),
+	};
+	int err;
+
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		return err;
+	kfree(to_demo_mr(ibmr));
+	return 0;
+}
+
+/* --- counters: what the device did, read from its counter registers */
+
+static const struct rdma_stat_desc demo_stat_descs[] = {
+	[DEMO_CNT_DMA_FAULTS].name = "dma_faults",
+	[DEMO_CNT_PROT_ERRORS].name = "protection_errors",
+	[DEMO_CNT_RNR_NAKS].name = "rnr_naks",
+	[DEMO_CNT_CQ_OVERRUNS].name = "cq_overruns",
+	[DEMO_CNT_TX_WQES].name = "tx_wqes",
+	[DEMO_CNT_RX_WQES].name = "rx_wqes",
+	[DEMO_CNT_TX_BYTES].name = "tx_bytes",
+	[DEMO_CNT_RX_BYTES].name = "rx_bytes",
+	[DEMO_CNT_CMDS].name = "commands",
+};
+
+struct rdma_hw_stats *demo_alloc_hw_port_stats(struct ib_device *ibdev,
+					       u32 port)
+{
+	return rdma_alloc_hw_stats_struct(demo_stat_descs, DEMO_CNT_MAX,
+					  RDMA_HW_STATS_DEFAULT_LIFESPAN);
+}
+
+int demo_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
+		      u32 port, int index)
+{
+	struct demo_dev *dev = to_demo_dev(ibdev);
+	int i;
+
+	for (i = 0; i < DEMO_CNT_MAX; i++)
+		stats->value[i] = dmod_reg_read64(dev->hw, DEMO_REG_CNT(i));
+	return DEMO_CNT_MAX;
 }

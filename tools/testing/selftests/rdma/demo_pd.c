@@ -96,8 +96,6 @@ TEST_F(demo_pd, driver_data)
 					    sizeof(struct ib_uverbs_alloc_pd_resp)));
 	/* A response buffer too small for the core response. */
 	ASSERT_EQ(ENOSPC, __uv_alloc_pd(self->fd, &h, NULL, 0, 2));
-	/* Nothing was left behind by the failures. */
-	uv_err_dealloc_pd(ENOENT, self->fd, h + 1);
 }
 
 TEST_F(demo_pd, bad_ioctl)
@@ -105,10 +103,20 @@ TEST_F(demo_pd, bad_ioctl)
 	struct uv_cmd cmd;
 
 	uv_get_context(self->fd, NULL, NULL);
+	/* An unknown method, and reserved header bits, are unsupported. */
 	uv_cmd_init(&cmd, UVERBS_OBJECT_PD, 0x7ff);
 	EXPECT_EQ(EPROTONOSUPPORT, uv_ioctl(self->fd, &cmd));
 	uv_cmd_init(&cmd, UVERBS_OBJECT_PD, UVERBS_METHOD_PD_DESTROY);
 	cmd.hdr.reserved1 = 1;
+	EXPECT_EQ(EPROTONOSUPPORT, uv_ioctl(self->fd, &cmd));
+	/* The device only takes commands for the demo driver's ABI. */
+	uv_cmd_init(&cmd, UVERBS_OBJECT_PD, UVERBS_METHOD_PD_DESTROY);
+	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
+	uv_attr_obj(&cmd, UVERBS_ATTR_DESTROY_PD_HANDLE, 0);
+	EXPECT_EQ(EINVAL, uv_ioctl(self->fd, &cmd));
+	/* An object handle attribute with a length. */
+	uv_cmd_init(&cmd, UVERBS_OBJECT_PD, UVERBS_METHOD_PD_DESTROY);
+	uv_attr_u64(&cmd, UVERBS_ATTR_DESTROY_PD_HANDLE, 0);
 	EXPECT_EQ(EINVAL, uv_ioctl(self->fd, &cmd));
 }
 

@@ -81,6 +81,12 @@ static inline void uv_attr_u64(struct uv_cmd *cmd, __u16 id, __u64 val)
 	attr->data = val;
 }
 
+/* An object handle: the value travels in data, len must be 0. */
+static inline void uv_attr_obj(struct uv_cmd *cmd, __u16 id, __u32 handle)
+{
+	uv_attr(cmd, id, 0)->data = handle;
+}
+
 static inline int uv_ioctl(int fd, struct uv_cmd *cmd)
 {
 	cmd->hdr.length = sizeof(cmd->hdr) +
@@ -97,13 +103,13 @@ enum uv_bus { UV_BUS_ANY, UV_BUS_PCI, UV_BUS_PLATFORM };
 static inline int uv_read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
-	int ok;
+	char *line;
 
 	if (!f)
 		return -1;
-	ok = fgets(buf, len, f) != NULL;
+	line = fgets(buf, len, f);
 	fclose(f);
-	if (!ok)
+	if (!line)
 		return -1;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
@@ -224,7 +230,7 @@ static inline int _uv_dealloc_pd(int fd, __u32 handle)
 	struct uv_cmd cmd;
 
 	uv_cmd_init(&cmd, UVERBS_OBJECT_PD, UVERBS_METHOD_PD_DESTROY);
-	uv_attr_u64(&cmd, UVERBS_ATTR_DESTROY_PD_HANDLE, handle);
+	uv_attr_obj(&cmd, UVERBS_ATTR_DESTROY_PD_HANDLE, handle);
 	return uv_ioctl(fd, &cmd);
 }
 

@@ -251,7 +251,7 @@ struct demo_cqe {
 	u8 opcode;		/* enum demo_wqe_opcode of the request */
 	u8 status;
 	u8 flags;
-	u8 owner;		/* toggles each pass over the ring */
+	u8 owner;		/* 1 on the first pass over the ring, then toggles */
 	__le32 qpn;
 	__le16 wqe_idx;
 	__le16 src_lid;

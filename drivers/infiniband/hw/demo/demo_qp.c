@@ -193,8 +193,10 @@ int demo_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	spin_lock_irqsave(&qp->lock, flags);
 	qp->state = next;
 	if (next == IB_QPS_RESET) {
-		qp->sq.pi = qp->sq.ci = 0;
-		qp->rq.pi = qp->rq.ci = 0;
+		qp->sq.pi = 0;
+		qp->sq.ci = 0;
+		qp->rq.pi = 0;
+		qp->rq.ci = 0;
 	}
 	if (mask & IB_QP_ACCESS_FLAGS)
 		qp->attr.qp_access_flags = attr->qp_access_flags;

@@ -208,7 +208,8 @@ static void dmod_complete(struct dmod_cq *cq, struct dmod_dev *mdev,
 		mdev->cnt[DEMO_CNT_CQ_OVERRUNS]++;
 		return;
 	}
-	cqe->owner = !!(cq->pi & cq->depth);
+	/* Set on the first pass over the zeroed ring, clear on the next. */
+	cqe->owner = !(cq->pi & cq->depth);
 	if (!dmod_dma(mdev, cq->ring + (cq->pi & (cq->depth - 1)) * sizeof(*cqe),
 		      cqe, sizeof(*cqe), true))
 		return;
@@ -522,7 +523,7 @@ static u16 dmod_create_cq(struct dmod_dev *mdev, struct demo_cmd *cmd)
 
 	if (!log || (1U << log) > DEMO_HW_MAX_CQE)
 		return DEMO_CMD_BAD_PARAM;
-	cq = kzalloc(sizeof(*cq), GFP_KERNEL);
+	cq = kzalloc_obj(*cq);
 	if (!cq)
 		return DEMO_CMD_NO_RESOURCES;
 	if (xa_alloc(&mdev->cqs, &cqn, cq, XA_LIMIT(1, DEMO_HW_MAX_CQ),
@@ -571,7 +572,7 @@ static u16 dmod_create_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 
 	if (lsq > ilog2(DEMO_HW_MAX_WQE) || lrq > ilog2(DEMO_HW_MAX_WQE))
 		return DEMO_CMD_BAD_PARAM;
-	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	qp = kzalloc_obj(*qp);
 	if (!qp)
 		return DEMO_CMD_NO_RESOURCES;
 	qp->scq = xa_load(&mdev->cqs, le32_to_cpu(cmd->create_qp.send_cqn));
@@ -642,7 +643,10 @@ static u16 dmod_modify_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 		qp->rnr_retry = le32_to_cpu(cmd->qp.rnr_retry);
 	if (next == DEMO_QPS_RESET) {
 		/* Outstanding work is dropped without completions. */
-		qp->sq_pi = qp->sq_ci = qp->rq_pi = qp->rq_ci = 0;
+		qp->sq_pi = 0;
+		qp->sq_ci = 0;
+		qp->rq_pi = 0;
+		qp->rq_ci = 0;
 		qp->rnr_count = 0;
 	}
 	qp->state = next;
@@ -689,7 +693,7 @@ static u16 dmod_create_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	if (mode > DEMO_MR_PBL ||
 	    (mode == DEMO_MR_PBL && (shift < PAGE_SHIFT || shift > 40)))
 		return DEMO_CMD_BAD_PARAM;
-	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return DEMO_CMD_NO_RESOURCES;
 	mr->pdn = le32_to_cpu(cmd->mr.pdn);
@@ -882,7 +886,8 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 		break;
 	case DEMO_REG_CMDQ_LOG_DEPTH:
 		mdev->cmdq_depth = val < 16 ? 1U << val : 0;
-		mdev->cmdq_ci = mdev->cmdq_pi = 0;
+		mdev->cmdq_ci = 0;
+		mdev->cmdq_pi = 0;
 		break;
 	case DEMO_REG_EQ_BASE_LO:
 		mdev->eq_base = (mdev->eq_base & ~0xffffffffULL) | val;
@@ -892,7 +897,8 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 		break;
 	case DEMO_REG_EQ_LOG_DEPTH:
 		mdev->eq_depth = val < 16 ? 1U << val : 0;
-		mdev->eq_pi = mdev->eq_ci = 0;
+		mdev->eq_pi = 0;
+		mdev->eq_ci = 0;
 		break;
 	case DEMO_DB_CMDQ:
 		WRITE_ONCE(mdev->cmdq_pi, val);
@@ -996,7 +1002,7 @@ struct dmod_dev *dmod_attach(struct device *dma_dev, u32 lid)
 	struct dmod_dev *mdev;
 	int err;
 
-	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	mdev = kzalloc_obj(*mdev);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->dma_dev = dma_dev;
@@ -1044,7 +1050,8 @@ void dmod_detach(struct dmod_dev *mdev)
 	xa_erase(&dmod_ports, mdev->lid);
 	mdev->ctrl = 0;
 	mdev->status = 0;
-	mdev->cmdq_depth = mdev->eq_depth = 0;
+	mdev->cmdq_depth = 0;
+	mdev->eq_depth = 0;
 	mutex_unlock(&dmod_fabric_lock);
 	cancel_delayed_work_sync(&mdev->work);
 	dmod_free_irq(mdev);

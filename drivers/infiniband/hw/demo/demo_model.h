@@ -15,6 +15,8 @@
 
 struct dmod_dev;
 
+int dmod_init(void);
+void dmod_exit(void);
 struct dmod_dev *dmod_attach(struct device *dma_dev, u32 lid);
 void dmod_detach(struct dmod_dev *mdev);
 u32 dmod_reg_read(struct dmod_dev *mdev, u32 off);
