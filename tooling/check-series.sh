@@ -28,7 +28,13 @@ failed() { echo "not ok $1 - $2"; fail=1; }
 
 # --- quilt: the same series applies with `quilt push -a`
 qdir=$(mktemp -d)
-trap 'rm -rf "$qdir"' EXIT
+# Whatever happens, leave the tree at the tip and the tip's configuration.
+restore() {
+	rm -rf "$qdir"
+	git -C "$TREE" checkout -q "$BRANCH"
+	cp "$BUILD/.demo-full-config" "$BUILD/.config"
+}
+trap restore EXIT
 git archive "$base" | tar -x -C "$qdir"
 if (cd "$qdir" && QUILT_PATCHES="$TOP/patches" QUILT_SERIES="$TOP/series.txt" \
 	quilt push -a -q >"$LOGS/quilt.log" 2>&1); then
@@ -47,7 +53,6 @@ rm -rf "$qdir"
 # checkpatch must say nothing but the missing sign-off.  An added file
 # warning is fine when MAINTAINERS at the tip covers the file.
 maint_covers() {
-	git show "$BRANCH:MAINTAINERS" >"$LOGS/MAINTAINERS.tip"
 	local f
 	for f in $(git diff --name-only --diff-filter=A "$1~" "$1"); do
 		perl "$TREE/scripts/get_maintainer.pl" --no-git --no-git-fallback \
@@ -76,7 +81,7 @@ for c in "${commits[@]}"; do
 		grep -E "^(\.\./)*(.*/)?$f:[0-9]+:[0-9]+: warning" "$LOGS/$name.build" || true
 	done >"$LOGS/$name.warn"
 
-	dirs=$(printf '%s\n' "${cfiles[@]}" | grep '\.c$' | xargs -r -n1 dirname | sort -u)
+	dirs=$(printf '%s\n' "${cfiles[@]}" | { grep '\.c$' || true; } | xargs -r -n1 dirname | sort -u)
 	for d in $dirs; do
 		mk "$TREE" W=1 C=2 "$d/" >>"$LOGS/$name.w1" 2>&1 || echo "build $d failed" >>"$LOGS/$name.warn"
 	done
@@ -118,6 +123,4 @@ for c in "${commits[@]}"; do
 	[ -s "$LOGS/$name.warn" ] || [ -s "$LOGS/$name.checkpatch.bad" ] || [ -s "$LOGS/$name.kdoc" ] ||
 		[ -s "$LOGS/$name.cocci" ] || echo "ok $i - $p"
 done
-git checkout -q "$BRANCH"
-cp "$BUILD/.demo-full-config" "$BUILD/.config"
 exit $fail
