@@ -61,6 +61,12 @@ maint_covers() {
 	done
 }
 
+# A base imported from a tarball has no upstream history, so checkpatch
+# cannot look up the commits that Fixes: tags name; with a git base
+# (KERNEL_SRC=) it can, and does.
+unknown_ids=
+[ "$(git rev-list --count "$base")" = 1 ] && unknown_ids='|UNKNOWN_COMMIT_ID'
+
 i=0
 for c in "${commits[@]}"; do
 	i=$((i + 1))
@@ -92,9 +98,10 @@ for c in "${commits[@]}"; do
 		failed "$i" "$p: W=1/sparse warnings"; cat "$LOGS/$name.warn"
 	fi
 
-	perl scripts/checkpatch.pl --strict --terse --no-summary --show-types \
-		"$TOP/patches/$p" >"$LOGS/$name.checkpatch" 2>&1 || true
-	grep -v -E 'MISSING_SIGN_OFF|^$' "$LOGS/$name.checkpatch" |
+	# checkpatch's helpers (spdxcheck.py) need Debian's python3 and ply.
+	PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --no-summary \
+		--show-types "$TOP/patches/$p" >"$LOGS/$name.checkpatch" 2>&1 || true
+	grep -v -E "MISSING_SIGN_OFF|^\$$unknown_ids" "$LOGS/$name.checkpatch" |
 		{ if maint_covers "$c"; then grep -v FILE_PATH_CHANGES; else cat; fi; } |
 		grep -v 'NOTE: ' >"$LOGS/$name.checkpatch.bad" || true
 	if [ -s "$LOGS/$name.checkpatch.bad" ]; then
