@@ -51,13 +51,14 @@ fi
 rm -rf "$qdir"
 
 # checkpatch must say nothing but the missing sign-off.  An added file
-# warning is fine when MAINTAINERS at the tip covers the file.
+# warning is fine when a MAINTAINERS section with its own list covers the
+# file (get_maintainer.pl prints "list:SECTION"; THE REST has none).
 maint_covers() {
 	local f
 	for f in $(git diff --name-only --diff-filter=A "$1~" "$1"); do
 		perl "$TREE/scripts/get_maintainer.pl" --no-git --no-git-fallback \
 			--no-email --subsystem --no-remove-duplicates -f "$f" \
-			2>/dev/null | grep -q '^DEMO RDMA' || return 1
+			2>/dev/null | grep -q 'list:' || return 1
 	done
 }
 
