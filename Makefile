@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Entry points; see README.md.  Everything runs from tooling/.
-.PHONY: run test setup tree export check-export check build vm takeover send-dry-run
+.PHONY: run test setup tree export check-export check build vm takeover send-dry-run \
+	cocci-test cocci-tree
 
 run:		; tooling/run.sh
 test:		; tooling/test.sh
@@ -11,6 +12,11 @@ check-export:	; tooling/export.sh --check
 check:		; tooling/check-series.sh
 build:		; tooling/build.sh
 vm:		; tooling/vm.sh $(MODES)
+cocci-test:	; RULES='dma_*' tooling/cocci-test.sh \
+			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle tooling/cocci/fixtures
+cocci-tree:	; RULES='dma_*' tooling/cocci-tree.sh $(or $(KTREE),$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree) \
+			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle \
+			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/results/cocci-tree
 takeover:	; tooling/take-over.sh "$(IDENT)"
 send-dry-run:	; git send-email --dry-run --confirm=never \
 			--to=linux-rdma@vger.kernel.org $(or $(DEMO_CACHE),/var/cache/demo-rdma)/outgoing/*.patch

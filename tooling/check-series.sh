@@ -95,6 +95,8 @@ for c in "${commits[@]}"; do
 	for f in "${cfiles[@]}"; do
 		grep -E "(^|/)$f:[0-9]+(:[0-9]+)?: (warning|error)" "$LOGS/$name.w1" 2>/dev/null || true
 	done >>"$LOGS/$name.warn"
+	# the kernel silently drops C= when the checker cannot parse it
+	grep -h "not available or not up to date" "$LOGS/$name.w1" >>"$LOGS/$name.warn" 2>/dev/null || true
 	if [ -s "$LOGS/$name.warn" ]; then
 		failed "$i" "$p: W=1/sparse warnings"; cat "$LOGS/$name.warn"
 	fi
@@ -116,12 +118,14 @@ for c in "${commits[@]}"; do
 		fi
 	fi
 
+	# the series' own rules, as a reviewer runs them: make coccicheck
 	rules=$(git ls-files 'scripts/coccinelle/*demo*.cocci' 'scripts/coccinelle/**/dma_*.cocci' 2>/dev/null || true)
-	cf=$(printf '%s\n' "${cfiles[@]}" | grep '\.c$' || true)
-	if [ -n "$rules" ] && [ -n "$cf" ]; then
+	cdirs=$(printf '%s\n' "${cfiles[@]}" | { grep '\.c$' || true; } | xargs -r -n1 dirname | sort -u)
+	if [ -n "$rules" ] && [ -n "$cdirs" ]; then
 		for r in $rules; do
-			for f in $cf; do
-				spatch --very-quiet -D report --no-show-diff --sp-file "$r" "$f" 2>/dev/null
+			for d in $cdirs; do
+				make -s coccicheck MODE=report COCCI="$PWD/$r" M="$d" J="$JOBS" 2>&1 |
+					{ grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } | sed "s|^\./|$d/|"
 			done
 		done >"$LOGS/$name.cocci"
 		if [ -s "$LOGS/$name.cocci" ]; then

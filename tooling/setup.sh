@@ -51,8 +51,8 @@ install_packages() {
 
 private_apt_update() {
 	local mirror
-	[ -s "$APT/sources.list" ] && [ -d "$APT/lists" ] &&
-		ls "$APT"/lists/*Packages* >/dev/null 2>&1 && return 0
+	[ -s "$APT/sources.list" ] && grep -q '^deb-src' "$APT/sources.list" &&
+		ls "$APT"/lists/*Packages* "$APT"/lists/*Sources* >/dev/null 2>&1 && return 0
 	mirror=$(debian_mirror || true)
 	[ -n "$mirror" ] || die "no Debian mirror found in the system's apt sources"
 	mkdir -p "$APT/lists/partial" "$APT/archives/partial"
@@ -62,6 +62,9 @@ private_apt_update() {
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" \
 			>>"$APT/sources.list"
 	done
+	# sources of sid, for tools bookworm's versions are too old for (sparse)
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main" \
+		>>"$APT/sources.list"
 	log "private apt state: trixie-backports, trixie, sid from $mirror"
 	apt_private update -q >/dev/null
 }
@@ -74,6 +77,33 @@ install_vng() {
 	log "installing virtme-ng"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"$DEMO_CACHE"/dl/virtme-ng_*.deb >/dev/null
+}
+
+# Linux 7.3 uses __typeof_unqual__, which bookworm's sparse 0.6.4 cannot
+# parse: the kernel then turns C=1 into a no-op with one warning line. Build
+# the sparse of Debian sid (0.6.5~rc1, which can) from its source package;
+# the build needs only gcc and make and takes seconds.
+install_sparse() {
+	local probe
+	probe=$(mktemp --suffix=.c)
+	printf 'static inline int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' >"$probe"
+	sparse_ok() { command -v "$1" >/dev/null && ! "$1" "$probe" 2>&1 | grep -q error; }
+	if sparse_ok sparse || sparse_ok "$SPARSE"; then
+		rm -f "$probe"
+		return 0
+	fi
+	rm -f "$probe"
+	private_apt_update
+	log "building sparse from Debian sid's source (bookworm's cannot parse 7.3)"
+	rm -rf "$DEMO_CACHE/sparse-src"
+	mkdir -p "$DEMO_CACHE/sparse-src"
+	(cd "$DEMO_CACHE/sparse-src" && apt_private source -q --download-only sparse/sid >/dev/null)
+	tar -xzf "$DEMO_CACHE"/sparse-src/sparse_*.orig.tar.gz -C "$DEMO_CACHE/sparse-src"
+	make -s -C "$DEMO_CACHE"/sparse-src/sparse-*/ -j"$JOBS" sparse \
+		HAVE_LLVM=no HAVE_GTK=no HAVE_LIBXML=no HAVE_SQLITE=no >/dev/null
+	mkdir -p "$(dirname "$SPARSE")"
+	install -m 0755 "$DEMO_CACHE"/sparse-src/sparse-*/sparse "$SPARSE"
+	rm -rf "$DEMO_CACHE/sparse-src"
 }
 
 # One deterministic commit holding the base tree, so --base= names the same
@@ -141,5 +171,6 @@ mkdir -p "$DEMO_CACHE" "$CCACHE_DIR"
 [ "$(id -u)" = 0 ] || die "setup needs root (apt-get)"
 install_packages
 install_vng
+install_sparse
 prepare_base
 log "base commit $(base_commit)"

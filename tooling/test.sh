@@ -8,7 +8,7 @@
 t0=$(date +%s)
 stage() { log "[$(( $(date +%s) - t0 ))s] $*"; }
 mkdir -p "$RESULTS"
-rm -f "$RESULTS"/*.tap "$RESULTS"/series.tap
+rm -f "$RESULTS"/*.tap "$RESULTS"/*.bench
 rc=0
 
 stage "setup"
@@ -28,13 +28,17 @@ stage "kernel configuration"
 stage "per-patch checks"
 "$TOOLS/check-series.sh" >>"$RESULTS/series.tap" 2>&1 || rc=1
 grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
+stage "coccinelle rules against their fixtures"
+RULES='dma_*' "$TOOLS/cocci-test.sh" "$TREE/scripts/coccinelle" "$TOOLS/cocci/fixtures" \
+	>"$RESULTS/cocci.tap" 2>&1 || rc=1
+{ grep -c '^ok' "$RESULTS/cocci.tap" || true; } | sed 's/^/  fixtures ok: /' >&2
 stage "tip build and kselftests"
 "$TOOLS/build.sh" || die "tip build failed"
 stage "VM runs"
 "$TOOLS/vm.sh" "$@" || rc=1
 stage "done"
 
-taps=("$RESULTS/series.tap")
+taps=("$RESULTS/series.tap" "$RESULTS/cocci.tap")
 for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
 	taps+=("$f")

@@ -41,7 +41,7 @@ for m in "${modes[@]}"; do
 	log "VM $m: $append"
 	t0=$(date +%s)
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
-		vng --run "$BUILD" "${kvm_args[@]}" --memory 2G --cpus 2 \
+		vng --run "$BUILD" "${kvm_args[@]}" --memory 3G --cpus 2 \
 		--rwdir "$RESULTS" --rodir "$BUILD" --cwd "$TOOLS" \
 		--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0" \
 		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what" \
@@ -72,5 +72,6 @@ for m in "${modes[@]}"; do
 	cat "$RESULTS/$m.vm.tap" >&2
 	[ "$what" = test ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
 		sed "s/^/$m: /" >&2
+	[ -s "$RESULTS/$m.bench" ] && sed "s/^/$m: /" "$RESULTS/$m.bench" >&2
 done
 exit $rc

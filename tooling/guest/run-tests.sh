@@ -12,6 +12,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 dbg=/sys/kernel/debug
 
 note() { echo "# [$mode] $*"; }
+stamp() { note "t=$(cut -d" " -f1 /proc/uptime)s $*"; }
 
 # The kselftest runner appends test output to /dev/stdout; make sure that is
 # this process's stdout and not the console.
@@ -39,6 +40,7 @@ if [ -d /sys/kernel/iommu_groups ]; then
 fi
 rdma dev show | sed 's/^/# /'
 
+stamp "HCAs up"
 # KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
 for k in $dbg/kunit/demo_rdma*; do
 	[ -e "$k/run" ] || continue
@@ -51,11 +53,21 @@ if [ "$what" = show ]; then
 	rdma res show | sed 's/^/# /'
 	"$ksft/rdma/demo_pd" -v pci -v platform 2>&1 | tail -n 3
 else
+	stamp "KUnit done"
 	# The runner appends the tests' own output to /dev/stdout: a pipe.
 	(cd "$ksft" && ./run_kselftest.sh -c rdma) 2>&1 | cat >"$out/$mode.tap"
 	sed -n '/^# Totals/p' "$out/$mode.tap"
+	stamp "kselftests done"
+	# Benchmarks print figures; they pass or fail nothing. One mode has
+	# both kinds of HCA: behind the IOMMU (pci) and without (platform).
+	if [ "$mode" = iommu-strict ] && [ -x "$ksft/rdma/demo_mr_bench" ]; then
+		for b in pci platform; do
+			"$ksft/rdma/demo_mr_bench" $b
+		done >"$out/$mode.bench" 2>&1
+	fi
 fi
 
+stamp "benchmarks done"
 # --- tear down: exercises the removal paths while DMA-API debug watches
 for id in $(ls /sys/bus/platform/devices/ | sed -n 's/^demo_rdma\.//p'); do
 	echo "$id" >$dbg/demo_rdma/del_device
@@ -73,15 +85,18 @@ done
 		echo scan >$dbg/kmemleak
 		echo scan >$dbg/kmemleak
 		# Leaks whose allocation trace goes through RDMA, DMA or demo
-		# code fail the run. Others are recorded: one task_struct of a
-		# forking test process is sometimes reported (see README).
+		# code, or that our test programs allocated (a task_struct
+		# whose reference an RDMA object kept), fail the run. Others
+		# are recorded.
 		awk -v other="$out/$mode.kmemleak-other" '
-			/^unreferenced object/ { flush(); rec = $0 "\n"; bt = 0; frames = ""; next }
+			/^unreferenced object/ { flush(); rec = $0 "\n"; bt = 0; frames = ""; comm = ""; next }
+			/^  comm "/ { comm = $2 }
 			/backtrace/ { bt = 1 }
 			{ rec = rec $0 "\n"; if (bt) frames = frames $0 }
 			function flush() {
 				if (rec == "") return
-				if (frames ~ /(ib_|rdma|uverbs|umem|demo|dmod_|dma_|iommu|dma_buf)/)
+				if (frames ~ /(ib_|rdma|uverbs|umem|demo|dmod_|dma_|iommu|dma_buf)/ ||
+				    comm ~ /^"demo_/)
 					printf "%s", rec
 				else
 					printf "%s", rec >> other
@@ -93,5 +108,6 @@ done
 	[ "$dma_err" = "$dma_err0" ] || echo "DMA-API: error_count $dma_err0 -> $dma_err"
 	grep demo_rdma $dbg/dma-api/dump 2>/dev/null | sed 's/^/DMA-API: leaked mapping: /'
 } >"$out/$mode.leaks"
+stamp "leak scan done"
 dmesg >"$out/$mode.dmesg"
 echo done >"$out/$mode.done"
