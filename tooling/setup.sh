@@ -8,7 +8,8 @@ PKGS="sparse coccinelle b4 qemu-system-x86 busybox-static udev rsync ccache
       flex bison libelf-dev libssl-dev bc quilt xz-utils kmod cpio python3
       pahole git git-email make gcc libc6-dev iproute2 file
       rdmacm-utils ibverbs-providers ibverbs-utils iputils-ping
-      python3-ply python3-git libmailtools-perl libauthen-sasl-perl libio-socket-ssl-perl"
+      python3-ply python3-git libmailtools-perl libauthen-sasl-perl libio-socket-ssl-perl
+      python3-sphinx python3-yaml"
 
 APT="$DEMO_CACHE/apt"
 apt_private() {

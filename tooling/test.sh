@@ -28,6 +28,9 @@ stage "kernel configuration"
 stage "per-patch checks"
 "$TOOLS/check-series.sh" >>"$RESULTS/series.tap" 2>&1 || rc=1
 grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
+stage "documentation build"
+"$TOOLS/check-docs.sh" >"$RESULTS/docs.tap" 2>&1 || rc=1
+sed 's/^/  /' "$RESULTS/docs.tap" >&2
 stage "coccinelle rules against their fixtures"
 RULES='dma_*' "$TOOLS/cocci-test.sh" "$TREE/scripts/coccinelle" "$TOOLS/cocci/fixtures" \
 	>"$RESULTS/cocci.tap" 2>&1 || rc=1
@@ -38,7 +41,7 @@ stage "VM runs"
 "$TOOLS/vm.sh" "$@" || rc=1
 stage "done"
 
-taps=("$RESULTS/series.tap" "$RESULTS/cocci.tap")
+taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/cocci.tap")
 for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
 	taps+=("$f")

@@ -38,6 +38,8 @@
  * @cq_xa: CQs by device CQ number, for completion events
  * @qp_xa: QPs by QP number, for completions and QP events
  * @link_up: port state, from port change events
+ * @mr_backend: how user MRs are mapped (enum demo_mr_backend)
+ * @debugfs: per-device debugfs directory
  */
 struct demo_dev {
 	struct ib_device ibdev;
@@ -58,6 +60,8 @@ struct demo_dev {
 	u32 eq_ci;
 	struct xarray cq_xa;
 	struct xarray qp_xa;
+	int mr_backend;
+	struct dentry *debugfs;
 	bool link_up;
 };
 
@@ -127,12 +131,44 @@ struct demo_qp {
 	struct ib_qp_attr attr;
 };
 
+/* How user MRs are pinned and mapped; debugfs "mr_backend". */
+enum demo_mr_backend {
+	DEMO_MR_BACKEND_PHYS,	/* ib_umem_phys: IOVA range or dma_map_phys */
+	DEMO_MR_BACKEND_UMEM,	/* ib_umem: scatterlist, for comparison */
+};
+
+/**
+ * struct demo_umem - user memory and what the device is told about it
+ * @up: pinned and mapped by ib_umem_phys_get()
+ * @umem: or by ib_umem_get_va()
+ * @mode: DEMO_MR_RANGE or DEMO_MR_PBL
+ * @addr: the device range, or the page list's device address
+ * @page_shift: page list block size
+ * @entries: translation entries the device holds for the MR
+ * @pbl: the page list, until the device has copied it
+ * @pbl_dma: device address of @pbl
+ * @pbl_size: size of @pbl in bytes
+ */
+struct demo_umem {
+	struct ib_umem_phys *up;
+	struct ib_umem *umem;
+	u32 mode;
+	dma_addr_t addr;
+	u32 page_shift;
+	u64 entries;
+	__le64 *pbl;
+	dma_addr_t pbl_dma;
+	size_t pbl_size;
+};
+
 /**
  * struct demo_mr - a memory region the device translates
  * @ibmr: core object; lkey == rkey == the device key
+ * @umem: user memory behind a user MR
  */
 struct demo_mr {
 	struct ib_mr ibmr;
+	struct demo_umem umem;
 };
 
 static inline struct demo_dev *to_demo_dev(struct ib_device *ibdev)
@@ -164,6 +200,12 @@ static inline struct demo_mr *to_demo_mr(struct ib_mr *ibmr)
 int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd);
 int demo_hw_init(struct demo_dev *dev);
 void demo_hw_fini(struct demo_dev *dev);
+
+/* demo_mem.c */
+int demo_umem_get(struct demo_dev *dev, struct demo_umem *m, u64 start,
+		  u64 length, u64 virt, int access);
+void demo_umem_put_pbl(struct demo_dev *dev, struct demo_umem *m);
+void demo_umem_put(struct demo_dev *dev, struct demo_umem *m);
 
 /* demo_main.c */
 struct demo_dev *demo_pdev_create(void);

@@ -83,6 +83,50 @@ static int demo_query_hw(struct demo_dev *dev)
 	return err;
 }
 
+static const char *const demo_mr_backends[] = {
+	[DEMO_MR_BACKEND_PHYS] = "phys",
+	[DEMO_MR_BACKEND_UMEM] = "umem",
+};
+
+static ssize_t demo_mr_backend_read(struct file *f, char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	struct demo_dev *dev = f->private_data;
+	char buf[8];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%s\n",
+		      demo_mr_backends[READ_ONCE(dev->mr_backend)]);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static ssize_t demo_mr_backend_write(struct file *f, const char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	struct demo_dev *dev = f->private_data;
+	char buf[8] = {};
+	int i;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	i = sysfs_match_string(demo_mr_backends, buf);
+	if (i < 0)
+		return i;
+	WRITE_ONCE(dev->mr_backend, i);
+	return len;
+}
+
+/* Which path maps user MRs; for comparing the two in benchmarks. */
+static const struct file_operations demo_mr_backend_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = demo_mr_backend_read,
+	.write = demo_mr_backend_write,
+	.llseek = default_llseek,
+};
+
 static struct demo_dev *demo_add(struct device *dma_dev)
 {
 	struct demo_dev *dev;
@@ -126,6 +170,9 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	err = ib_register_device(&dev->ibdev, "demo%d", dma_dev);
 	if (err)
 		goto err_hw;
+	dev->debugfs = debugfs_create_dir(dev_name(dma_dev), demo_debugfs);
+	debugfs_create_file("mr_backend", 0600, dev->debugfs, dev,
+			    &demo_mr_backend_fops);
 	return dev;
 
 err_hw:
@@ -141,6 +188,7 @@ static void demo_remove(struct demo_dev *dev)
 {
 	u32 index = dev->index;
 
+	debugfs_remove(dev->debugfs);
 	ib_unregister_device(&dev->ibdev);
 	demo_hw_fini(dev);
 	WARN_ON(!xa_empty(&dev->pd_xa) || !xa_empty(&dev->cq_xa) ||
@@ -334,6 +382,8 @@ static int __init demo_init(void)
 	if (err)
 		return err;
 
+	demo_debugfs = debugfs_create_dir(DRV_NAME, NULL);
+
 	err = platform_driver_register(&demo_plat_driver);
 	if (err)
 		goto err_model;
@@ -342,7 +392,6 @@ static int __init demo_init(void)
 	if (err)
 		goto err_plat;
 
-	demo_debugfs = debugfs_create_dir(DRV_NAME, NULL);
 	debugfs_create_file("new_device", 0200, demo_debugfs, NULL,
 			    &new_device_fops);
 	debugfs_create_file("del_device", 0200, demo_debugfs, NULL,
@@ -352,16 +401,17 @@ static int __init demo_init(void)
 err_plat:
 	platform_driver_unregister(&demo_plat_driver);
 err_model:
+	debugfs_remove(demo_debugfs);
 	dmod_exit();
 	return err;
 }
 
 static void __exit demo_exit(void)
 {
-	debugfs_remove(demo_debugfs);
 	demo_del_all_pdevs();
 	pci_unregister_driver(&demo_pci_driver);
 	platform_driver_unregister(&demo_plat_driver);
+	debugfs_remove(demo_debugfs);
 	xa_destroy(&demo_pdevs);
 	ida_destroy(&demo_index_ida);
 	dmod_exit();

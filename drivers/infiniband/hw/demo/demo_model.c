@@ -24,10 +24,12 @@
  * LID and QPN.
  */
 #include <linux/bitfield.h>
+#include <linux/debugfs.h>
 #include <linux/dma-direct.h>
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/irq_work.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -107,9 +109,13 @@ struct dmod_dev {
 	bool irq_armed;
 	spinlock_t irq_lock;	/* one interrupt at a time, as one MSI vector */
 	struct irq_work irq_work;
+
+	struct dentry *debugfs;
+	u32 port_key;		/* test port: the MR mr_mem goes through */
 };
 
 static struct workqueue_struct *dmod_wq;
+static struct dentry *dmod_debugfs;
 
 /* --- DMA as the device sees it */
 
@@ -990,6 +996,172 @@ void dmod_free_irq(struct dmod_dev *mdev)
 	dmod_synchronize_irq(mdev);
 }
 
+/*
+ * --- the test port
+ *
+ * Silicon has debug access to its own view of memory; the model offers
+ * the same through debugfs, for tests only. It lets a test see what the
+ * device can reach, independently of any driver data path:
+ *
+ *   mrs      the MR table: key, PD, access, mode, iova, length, device
+ *            address, page shift, translation entries
+ *   mr_key   the MR that mr_mem goes through
+ *   mr_mem   pread/pwrite at file offset = MR virtual address: the device
+ *            moves the bytes through the MR's translation. No such key:
+ *            ENOENT; a write without local write access: EACCES; outside
+ *            the MR: ERANGE (both count as protection errors); a DMA fault:
+ *            EIO (counted as a DMA fault).
+ *   dma_mem  pread at file offset = device address, behind a translating
+ *            IOMMU only (EOPNOTSUPP otherwise): EIO where the IOMMU maps
+ *            nothing.
+ */
+#define DMOD_PORT_MAX	SZ_1M
+
+static int dmod_mrs_show(struct seq_file *m, void *unused)
+{
+	struct dmod_dev *mdev = m->private;
+	struct dmod_mr *mr;
+	unsigned long i;
+
+	mutex_lock(&dmod_fabric_lock);
+	xa_for_each(&mdev->mrs, i, mr) {
+		u64 n = 1;
+
+		if (mr->mode == DEMO_MR_PBL)
+			n = (ALIGN(mr->iova + mr->length, 1ULL << mr->page_shift) -
+			     ALIGN_DOWN(mr->iova, 1ULL << mr->page_shift)) >>
+			    mr->page_shift;
+		seq_printf(m, "key 0x%x pd %u access 0x%x mode %s iova 0x%llx length %llu addr 0x%llx page_shift %u entries %llu\n",
+			   mr->key, mr->pdn, mr->access,
+			   mr->mode == DEMO_MR_DMA ? "dma" :
+			   mr->mode == DEMO_MR_RANGE ? "range" : "pbl",
+			   mr->iova, mr->length, mr->addr,
+			   mr->mode == DEMO_MR_PBL ? mr->page_shift : 0,
+			   mr->mode == DEMO_MR_DMA ? 0 : n);
+	}
+	mutex_unlock(&dmod_fabric_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dmod_mrs);
+
+static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
+			    loff_t pos, bool to_mr)
+{
+	struct dmod_mr *mr;
+	ssize_t ret = len;
+
+	mutex_lock(&dmod_fabric_lock);
+	mr = xa_load(&mdev->mrs, mdev->port_key >> 8);
+	if (!mr || mr->key != mdev->port_key) {
+		ret = -ENOENT;
+	} else if (mr->mode == DEMO_MR_DMA) {
+		ret = -EOPNOTSUPP;	/* no bounds to check */
+	} else if (to_mr && !(mr->access & DEMO_ACCESS_LOCAL_WRITE)) {
+		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
+		ret = -EACCES;
+	} else if (!dmod_mr_check(mdev, mr->key, mr->pdn, pos, len, 0)) {
+		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
+		ret = -ERANGE;
+	} else if (!dmod_mr_dma(mdev, mr, pos, buf, len, to_mr)) {
+		ret = -EIO;
+	}
+	mutex_unlock(&dmod_fabric_lock);
+	return ret;
+}
+
+static ssize_t dmod_mr_mem_read(struct file *f, char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	struct dmod_dev *mdev = f->private_data;
+	ssize_t ret;
+	void *buf;
+
+	len = min_t(size_t, len, DMOD_PORT_MAX);
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = dmod_port_mr(mdev, buf, len, *ppos, false);
+	if (ret > 0 && copy_to_user(ubuf, buf, ret))
+		ret = -EFAULT;
+	if (ret > 0)
+		*ppos += ret;
+	kvfree(buf);
+	return ret;
+}
+
+static ssize_t dmod_mr_mem_write(struct file *f, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct dmod_dev *mdev = f->private_data;
+	ssize_t ret;
+	void *buf;
+
+	len = min_t(size_t, len, DMOD_PORT_MAX);
+	buf = vmemdup_user(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = dmod_port_mr(mdev, buf, len, *ppos, true);
+	if (ret > 0)
+		*ppos += ret;
+	kvfree(buf);
+	return ret;
+}
+
+static const struct file_operations dmod_mr_mem_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = dmod_mr_mem_read,
+	.write = dmod_mr_mem_write,
+	.llseek = default_llseek,
+};
+
+static ssize_t dmod_dma_mem_read(struct file *f, char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct dmod_dev *mdev = f->private_data;
+	struct iommu_domain *dom = iommu_get_domain_for_dev(mdev->dma_dev);
+	ssize_t ret = 0;
+	void *buf;
+
+	if (!dom || dom->type == IOMMU_DOMAIN_IDENTITY)
+		return -EOPNOTSUPP;
+	len = min_t(size_t, len, DMOD_PORT_MAX);
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&dmod_fabric_lock);
+	if (!dmod_dma(mdev, *ppos, buf, len, false))
+		ret = -EIO;
+	mutex_unlock(&dmod_fabric_lock);
+	if (!ret && copy_to_user(ubuf, buf, len))
+		ret = -EFAULT;
+	if (!ret) {
+		*ppos += len;
+		ret = len;
+	}
+	kvfree(buf);
+	return ret;
+}
+
+static const struct file_operations dmod_dma_mem_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = dmod_dma_mem_read,
+	.llseek = default_llseek,
+};
+
+static void dmod_debugfs_add(struct dmod_dev *mdev)
+{
+	mdev->debugfs = debugfs_create_dir(dev_name(mdev->dma_dev),
+					   dmod_debugfs);
+	debugfs_create_file("mrs", 0400, mdev->debugfs, mdev, &dmod_mrs_fops);
+	debugfs_create_x32("mr_key", 0600, mdev->debugfs, &mdev->port_key);
+	debugfs_create_file("mr_mem", 0600, mdev->debugfs, mdev,
+			    &dmod_mr_mem_fops);
+	debugfs_create_file("dma_mem", 0400, mdev->debugfs, mdev,
+			    &dmod_dma_mem_fops);
+}
+
 /**
  * dmod_attach - power on the device behind @dma_dev
  * @dma_dev: the device whose DMA the model performs
@@ -1024,6 +1196,7 @@ struct dmod_dev *dmod_attach(struct device *dma_dev, u32 lid)
 		kfree(mdev);
 		return ERR_PTR(err);
 	}
+	dmod_debugfs_add(mdev);
 	return mdev;
 }
 
@@ -1046,6 +1219,7 @@ static void dmod_free_table(struct xarray *xa, bool mrs)
  */
 void dmod_detach(struct dmod_dev *mdev)
 {
+	debugfs_remove(mdev->debugfs);
 	mutex_lock(&dmod_fabric_lock);
 	xa_erase(&dmod_ports, mdev->lid);
 	mdev->ctrl = 0;
@@ -1064,10 +1238,14 @@ void dmod_detach(struct dmod_dev *mdev)
 int dmod_init(void)
 {
 	dmod_wq = alloc_workqueue("demo_model", WQ_UNBOUND, 0);
-	return dmod_wq ? 0 : -ENOMEM;
+	if (!dmod_wq)
+		return -ENOMEM;
+	dmod_debugfs = debugfs_create_dir("demo_model", NULL);
+	return 0;
 }
 
 void dmod_exit(void)
 {
+	debugfs_remove(dmod_debugfs);
 	destroy_workqueue(dmod_wq);
 }

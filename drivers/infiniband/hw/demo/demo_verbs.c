@@ -343,22 +343,17 @@ static u32 demo_access(int access)
 	return a;
 }
 
-static struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd)
+static struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
+				    struct demo_mr *mr)
 {
 	struct demo_dev *dev = to_demo_dev(ibpd->device);
-	struct demo_mr *mr;
 	int err;
 
-	mr = kzalloc_obj(*mr);
-	if (!mr)
-		return ERR_PTR(-ENOMEM);
 	cmd->opcode = cpu_to_le16(DEMO_CMD_CREATE_MR);
 	cmd->mr.pdn = cpu_to_le32(to_demo_pd(ibpd)->pdn);
 	err = demo_cmd_exec(dev, cmd);
-	if (err) {
-		kfree(mr);
+	if (err)
 		return ERR_PTR(err);
-	}
 	mr->ibmr.lkey = le32_to_cpu(cmd->mr.key);
 	mr->ibmr.rkey = mr->ibmr.lkey;
 	return &mr->ibmr;
@@ -375,30 +370,90 @@ struct ib_mr *demo_get_dma_mr(struct ib_pd *ibpd, int access)
 		.mr.mode = cpu_to_le32(DEMO_MR_DMA),
 		.mr.access = cpu_to_le32(demo_access(access)),
 	};
+	struct demo_mr *mr;
+	struct ib_mr *ibmr;
 
-	return demo_create_mr(ibpd, &cmd);
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	ibmr = demo_create_mr(ibpd, &cmd, mr);
+	if (IS_ERR(ibmr))
+		kfree(mr);
+	return ibmr;
 }
 
+#define DEMO_MR_ACCESS_SUPPORTED					\
+	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |		\
+	 IB_ACCESS_REMOTE_READ | IB_ACCESS_RELAXED_ORDERING)
+
+/*
+ * A user MR: pinned and mapped in demo_mem.c; the device gets one range or
+ * a page list and enforces the access flags and bounds itself.
+ */
 struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 			       u64 virt_addr, int access,
 			       struct ib_dmah *dmah, struct ib_udata *udata)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	struct demo_dev *dev = to_demo_dev(ibpd->device);
+	struct demo_cmd cmd = {
+		.mr.iova = cpu_to_le64(virt_addr),
+		.mr.length = cpu_to_le64(length),
+		.mr.access = cpu_to_le32(demo_access(access)),
+	};
+	struct demo_mr *mr;
+	struct ib_mr *ibmr;
+	int err;
+
+	err = ib_no_udata_io(udata);
+	if (err)
+		return ERR_PTR(err);
+	if (dmah || (access & ~DEMO_MR_ACCESS_SUPPORTED))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!length || length > le64_to_cpu(dev->attr.max_msg))
+		return ERR_PTR(-EINVAL);
+
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	err = demo_umem_get(dev, &mr->umem, start, length, virt_addr, access);
+	if (err)
+		goto err_free;
+
+	cmd.mr.mode = cpu_to_le32(mr->umem.mode);
+	cmd.mr.addr = cpu_to_le64(mr->umem.addr);
+	cmd.mr.page_shift = cpu_to_le32(mr->umem.page_shift);
+	ibmr = demo_create_mr(ibpd, &cmd, mr);
+	/* The device copied the page list, or failed. */
+	demo_umem_put_pbl(dev, &mr->umem);
+	if (IS_ERR(ibmr)) {
+		err = PTR_ERR(ibmr);
+		goto err_put;
+	}
+	return ibmr;
+
+err_put:
+	demo_umem_put(dev, &mr->umem);
+err_free:
+	kfree(mr);
+	return ERR_PTR(err);
 }
 
 int demo_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct demo_dev *dev = to_demo_dev(ibmr->device);
+	struct demo_mr *mr = to_demo_mr(ibmr);
 	struct demo_cmd cmd = {
 		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_MR),
 		.mr.key = cpu_to_le32(ibmr->lkey),
 	};
 	int err;
 
+	/* The device drops its translation entry before the pages go. */
 	err = demo_cmd_exec(dev, &cmd);
 	if (err)
 		return err;
-	kfree(to_demo_mr(ibmr));
+	demo_umem_put(dev, &mr->umem);
+	kfree(mr);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 
-#define UV_MAX_ATTRS 8
+#define UV_MAX_ATTRS 12
 
 struct uv_cmd {
 	struct ib_uverbs_ioctl_hdr hdr;
@@ -238,5 +239,101 @@ static inline int _uv_dealloc_pd(int fd, __u32 handle)
 #define uv_err_alloc_pd(e, fd, h) ASSERT_EQ(e, _uv_alloc_pd(fd, h))
 #define uv_dealloc_pd(fd, h) ASSERT_EQ(0, _uv_dealloc_pd(fd, h))
 #define uv_err_dealloc_pd(e, fd, h) ASSERT_EQ(e, _uv_dealloc_pd(fd, h))
+
+/* --- memory regions */
+
+static inline int _uv_reg_mr(int fd, __u32 pd, const void *addr, __u64 len,
+			     __u64 iova, __u32 access, __u32 *handle,
+			     __u32 *lkey)
+{
+	__u32 rkey, lk;
+	struct uv_cmd cmd;
+	int rc;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_MR, UVERBS_METHOD_REG_MR);
+	uv_attr_obj(&cmd, UVERBS_ATTR_REG_MR_HANDLE, 0);
+	uv_attr_obj(&cmd, UVERBS_ATTR_REG_MR_PD_HANDLE, pd);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_MR_ADDR, (uintptr_t)addr);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_MR_LENGTH, len);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_MR_IOVA, iova);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_MR_ACCESS_FLAGS, access);
+	uv_attr_out(&cmd, UVERBS_ATTR_REG_MR_RESP_LKEY, &lk, sizeof(lk));
+	uv_attr_out(&cmd, UVERBS_ATTR_REG_MR_RESP_RKEY, &rkey, sizeof(rkey));
+	rc = uv_ioctl(fd, &cmd);
+	if (!rc) {
+		*handle = cmd.attrs[0].data;
+		if (lkey)
+			*lkey = lk;
+	}
+	return rc;
+}
+
+static inline int _uv_dereg_mr(int fd, __u32 handle)
+{
+	struct uv_cmd cmd;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_MR, UVERBS_METHOD_MR_DESTROY);
+	uv_attr_obj(&cmd, UVERBS_ATTR_DESTROY_MR_HANDLE, handle);
+	return uv_ioctl(fd, &cmd);
+}
+
+#define uv_reg_mr(fd, pd, a, l, i, acc, h, k) \
+	ASSERT_EQ(0, _uv_reg_mr(fd, pd, a, l, i, acc, h, k))
+#define uv_err_reg_mr(e, fd, pd, a, l, i, acc) do {			\
+	__u32 __h;							\
+	ASSERT_EQ(e, _uv_reg_mr(fd, pd, a, l, i, acc, &__h, NULL));	\
+} while (0)
+#define uv_dereg_mr(fd, h) ASSERT_EQ(0, _uv_dereg_mr(fd, h))
+
+/* --- what sysfs says about a device */
+
+/* The kernel name of the device the HCA does DMA through. */
+static inline int uv_dma_dev_name(const char *ibdev, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *name;
+
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/device", ibdev);
+	name = uv_link_base(path, link, sizeof(link));
+	if (!*name || strlen(name) >= len)
+		return -1;
+	memcpy(buf, name, strlen(name) + 1);
+	return 0;
+}
+
+/*
+ * A hardware counter of port 1, as rdma statistic shows it. The core
+ * caches counters for "lifespan" milliseconds: wait that long first, so
+ * the value is read after everything the caller did.
+ */
+static inline long long uv_counter(const char *ibdev, const char *name)
+{
+	char path[PATH_MAX], buf[64];
+	long lifespan;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/lifespan", ibdev);
+	if (uv_read_line(path, buf, sizeof(buf)))
+		return -1;
+	lifespan = strtol(buf, NULL, 0);
+	usleep((lifespan + 2) * 1000);
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", ibdev, name);
+	if (uv_read_line(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+/* Is the HCA behind an IOMMU that translates its DMA? */
+static inline bool uv_iommu_translates(const char *ibdev)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/device/iommu_group/type", ibdev);
+	if (uv_read_line(path, buf, sizeof(buf)))
+		return false;
+	return !strcmp(buf, "DMA") || !strcmp(buf, "DMA-FQ");
+}
 
 #endif /* __DEMO_UVERBS_H */

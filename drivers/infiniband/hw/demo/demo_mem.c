@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Demo RDMA HCA: user memory as the device sees it.
+ *
+ * The one place where the driver pins and DMA maps user memory, and the
+ * one place that unmaps it. The rest of the driver only sees what the
+ * device is given: one contiguous device range (DEMO_MR_RANGE) or a page
+ * list of device addresses (DEMO_MR_PBL).
+ *
+ * ib_umem_phys_get() maps the memory with the DMA IOVA API when the HCA is
+ * behind an IOMMU DMA domain: the whole MR is then one IOVA range and one
+ * translation entry, whatever the size. Without one it maps each
+ * physically contiguous run with dma_map_phys() and the device gets a page
+ * list with the largest page size the runs allow. For comparison the
+ * scatterlist path of ib_umem_get_va() is kept as a second backend,
+ * selected per device in debugfs (mr_backend: "phys" or "umem"); it always
+ * produces a page list.
+ */
+#include <linux/dma-mapping.h>
+#include <rdma/ib_umem.h>
+#include <rdma/ib_umem_phys.h>
+#include <rdma/iter.h>
+
+#include "demo.h"
+
+/* Device page sizes for page lists, as the device reported them. */
+static unsigned long demo_pgsz_cap(struct demo_dev *dev)
+{
+	return le64_to_cpu(dev->attr.page_size_cap);
+}
+
+static int demo_umem_alloc_pbl(struct demo_dev *dev, struct demo_umem *m,
+			       unsigned long pgsz, size_t n)
+{
+	m->page_shift = __ffs(pgsz);
+	m->entries = n;
+	m->pbl_size = array_size(n, sizeof(*m->pbl));
+	m->pbl = dma_alloc_coherent(dev->dma_dev, m->pbl_size, &m->pbl_dma,
+				    GFP_KERNEL);
+	if (!m->pbl)
+		return -ENOMEM;
+	m->mode = DEMO_MR_PBL;
+	m->addr = m->pbl_dma;
+	return 0;
+}
+
+static int demo_umem_get_phys(struct demo_dev *dev, struct demo_umem *m,
+			      u64 start, u64 length, u64 virt, int access)
+{
+	struct ib_umem_phys_iter it;
+	unsigned long pgsz;
+	size_t i = 0;
+	int err;
+
+	m->up = ib_umem_phys_get(&dev->ibdev, start, length, access);
+	if (IS_ERR(m->up))
+		return PTR_ERR(m->up);
+
+	if (ib_umem_phys_contiguous(m->up)) {
+		m->mode = DEMO_MR_RANGE;
+		m->addr = ib_umem_phys_dma_start(m->up);
+		m->entries = 1;
+		return 0;
+	}
+
+	pgsz = ib_umem_phys_find_best_pgsz(m->up, demo_pgsz_cap(dev), virt);
+	if (!pgsz) {
+		err = -EINVAL;
+		goto err_release;
+	}
+	err = demo_umem_alloc_pbl(dev, m, pgsz,
+				  ib_umem_phys_num_dma_blocks(m->up, pgsz,
+							      virt));
+	if (err)
+		goto err_release;
+	rdma_umem_phys_for_each_dma_block(m->up, &it, pgsz)
+		m->pbl[i++] = cpu_to_le64(it.addr);
+	return 0;
+
+err_release:
+	ib_umem_phys_release(m->up);
+	m->up = NULL;
+	return err;
+}
+
+static int demo_umem_get_sg(struct demo_dev *dev, struct demo_umem *m,
+			    u64 start, u64 length, u64 virt, int access)
+{
+	struct ib_block_iter biter;
+	unsigned long pgsz;
+	size_t i = 0;
+	int err;
+
+	m->umem = ib_umem_get_va(&dev->ibdev, start, length, access);
+	if (IS_ERR(m->umem))
+		return PTR_ERR(m->umem);
+
+	pgsz = ib_umem_find_best_pgsz(m->umem, demo_pgsz_cap(dev), virt);
+	if (!pgsz) {
+		err = -EINVAL;
+		goto err_release;
+	}
+	err = demo_umem_alloc_pbl(dev, m, pgsz,
+				  ib_umem_num_dma_blocks(m->umem, pgsz));
+	if (err)
+		goto err_release;
+	rdma_umem_for_each_dma_block(m->umem, &biter, pgsz)
+		m->pbl[i++] = cpu_to_le64(rdma_block_iter_dma_address(&biter));
+	return 0;
+
+err_release:
+	ib_umem_release(m->umem);
+	m->umem = NULL;
+	return err;
+}
+
+/**
+ * demo_umem_get - pin and map user memory for a memory region
+ * @dev: the HCA
+ * @m: filled with what the device needs for CREATE_MR
+ * @start: user virtual address
+ * @length: length in bytes
+ * @virt: the MR's I/O virtual address
+ * @access: IB_ACCESS_* flags
+ *
+ * A page list lives in coherent DMA memory until demo_umem_put_pbl(); the
+ * device copies it at CREATE_MR.
+ *
+ * Return: 0, or a negative errno with nothing left pinned or mapped.
+ */
+int demo_umem_get(struct demo_dev *dev, struct demo_umem *m, u64 start,
+		  u64 length, u64 virt, int access)
+{
+	memset(m, 0, sizeof(*m));
+	if (READ_ONCE(dev->mr_backend) == DEMO_MR_BACKEND_UMEM)
+		return demo_umem_get_sg(dev, m, start, length, virt, access);
+	return demo_umem_get_phys(dev, m, start, length, virt, access);
+}
+
+/**
+ * demo_umem_put_pbl - free the page list once the device has copied it
+ * @dev: the HCA
+ * @m: the memory
+ */
+void demo_umem_put_pbl(struct demo_dev *dev, struct demo_umem *m)
+{
+	if (!m->pbl)
+		return;
+	dma_free_coherent(dev->dma_dev, m->pbl_size, m->pbl, m->pbl_dma);
+	m->pbl = NULL;
+}
+
+/**
+ * demo_umem_put - unmap and unpin: the one teardown
+ * @dev: the HCA
+ * @m: the memory; the device no longer has a translation entry for it
+ */
+void demo_umem_put(struct demo_dev *dev, struct demo_umem *m)
+{
+	demo_umem_put_pbl(dev, m);
+	ib_umem_phys_release(m->up);
+	m->up = NULL;
+	ib_umem_release(m->umem);
+	m->umem = NULL;
+}
