@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Per-patch checks of the series in the work tree, in order:
 #   - the patch applies with quilt too (whole series, on a copy of the base)
-#   - the kernel builds after it (incremental O= build, ccache)
+#   - the kernel builds after it (incremental O= build, ccache; not repeated
+#     for a patch that changes nothing the kernel build reads)
 #   - W=1 and sparse (C=2) on the directories of the C files it touches
 #   - checkpatch.pl --strict on the patch file
 #   - scripts/kernel-doc -Wall -none on the C files it touches
@@ -77,11 +78,20 @@ for c in "${commits[@]}"; do
 	mapfile -t cfiles < <(git diff --name-only --diff-filter=AM "$c~" "$c" -- '*.c' '*.h' |
 		grep -v '^tools/' || true)
 
-	# The tip's configuration, minus what this commit does not know yet.
-	cp "$BUILD/.demo-full-config" "$BUILD/.config"
-	if ! mk "$TREE" olddefconfig >"$LOGS/$name.build" 2>&1 ||
-	   ! mk "$TREE" >>"$LOGS/$name.build" 2>&1; then
-		failed "$i" "$p: build"; tail -n 20 "$LOGS/$name.build"; continue
+	# A patch that changes nothing the kernel build reads (Coccinelle
+	# rules, documentation, selftests) leaves the kernel it builds as the
+	# previous patch left it: that build stands for it.
+	kfiles=$(git diff --name-only "$c~" "$c" |
+		grep -v -E '^(scripts/coccinelle/|Documentation/|tools/|MAINTAINERS$)' || true)
+	if [ -z "$kfiles" ]; then
+		echo "kernel sources unchanged by this patch; build not repeated" >"$LOGS/$name.build"
+	else
+		# The tip's configuration, minus what this commit does not know yet.
+		cp "$BUILD/.demo-full-config" "$BUILD/.config"
+		if ! mk "$TREE" olddefconfig >"$LOGS/$name.build" 2>&1 ||
+		   ! mk "$TREE" >>"$LOGS/$name.build" 2>&1; then
+			failed "$i" "$p: build"; tail -n 20 "$LOGS/$name.build"; continue
+		fi
 	fi
 	# warnings from the normal build in files this patch touches
 	for f in "${cfiles[@]}"; do
