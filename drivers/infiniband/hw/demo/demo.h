@@ -236,6 +236,8 @@ struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 			       u64 virt_addr, int access,
 			       struct ib_dmah *dmah, struct ib_udata *udata);
 int demo_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *demo_reg_dma_range(struct ib_pd *ibpd, dma_addr_t addr,
+				 u64 iova, u64 length, int access);
 struct rdma_hw_stats *demo_alloc_hw_port_stats(struct ib_device *ibdev,
 					       u32 port);
 int demo_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,

@@ -486,6 +486,107 @@ static void demo_test_dma_fault(struct kunit *test)
 	rdma_free_hw_stats_struct(stats);
 }
 
+/*
+ * MR bounds on the kernel data path: an RDMA WRITE that ends inside a
+ * bounded MR lands; one that runs past its end is refused by the
+ * responder with a remote access error, and writes nothing.
+ */
+static void demo_test_mr_bounds(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	u64 iova = 0x100000, prot;
+	struct ib_mr *mr;
+	struct ib_wc wc;
+	u8 *b = c->b.buf;
+
+	mr = demo_reg_dma_range(c->b.pd, c->b.dma + SZ_4K, iova, SZ_4K,
+				IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mr));
+	t_fill(&c->a, 5);
+	memset(c->b.buf, 0, c->b.len);
+	ib_dma_sync_single_for_device(c->a.ib, c->a.dma, c->a.len, DMA_BIDIRECTIONAL);
+	ib_dma_sync_single_for_device(c->b.ib, c->b.dma, c->b.len, DMA_BIDIRECTIONAL);
+
+	KUNIT_ASSERT_EQ(test, 0, t_post(&c->a, IB_WR_RDMA_WRITE, 0, 8,
+					iova + SZ_4K - 8, mr->rkey, 1));
+	KUNIT_ASSERT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_SUCCESS);
+	t_check_bytes(test, &c->a, 0, &c->b, 2 * SZ_4K - 8, 8);
+
+	prot = dmod_reg_read64(c->b.dev->hw, DEMO_REG_CNT(DEMO_CNT_PROT_ERRORS));
+	KUNIT_ASSERT_EQ(test, 0, t_post(&c->a, IB_WR_RDMA_WRITE, 64, 16,
+					iova + SZ_4K - 8, mr->rkey, 2));
+	KUNIT_ASSERT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_REM_ACCESS_ERR);
+	KUNIT_EXPECT_EQ(test, prot + 1,
+			dmod_reg_read64(c->b.dev->hw,
+					DEMO_REG_CNT(DEMO_CNT_PROT_ERRORS)));
+	ib_dma_sync_single_for_cpu(c->b.ib, c->b.dma, c->b.len, DMA_BIDIRECTIONAL);
+	/* Neither the last bytes of the MR nor the ones after it changed. */
+	KUNIT_EXPECT_EQ(test, 0, memcmp(c->a.buf, b + 2 * SZ_4K - 8, 8));
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(b + 2 * SZ_4K, 0, 8));
+	KUNIT_EXPECT_EQ(test, 0, demo_dereg_mr(mr, NULL));
+}
+
+struct t_port_events {
+	struct ib_event_handler handler;
+	atomic_t down, up;
+};
+
+static void t_port_event(struct ib_event_handler *h, struct ib_event *ev)
+{
+	struct t_port_events *e = container_of(h, struct t_port_events, handler);
+
+	if (ev->event == IB_EVENT_PORT_ERR)
+		atomic_inc(&e->down);
+	else if (ev->event == IB_EVENT_PORT_ACTIVE)
+		atomic_inc(&e->up);
+}
+
+static int t_wait_count(atomic_t *v, int want)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(T_WAIT_MS);
+
+	while (atomic_read(v) < want) {
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		usleep_range(100, 200);
+	}
+	return 0;
+}
+
+/*
+ * Pull b's cable: the device reports the port change, the core gets
+ * IB_EVENT_PORT_ERR, the port is down, and a send to b is retried until
+ * it fails. Plug it back in: IB_EVENT_PORT_ACTIVE and an active port.
+ */
+static void demo_test_link_down(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	struct t_port_events ev = {};
+	struct ib_port_attr pa;
+	struct ib_wc wc;
+
+	INIT_IB_EVENT_HANDLER(&ev.handler, c->b.ib, t_port_event);
+	ib_register_event_handler(&ev.handler);
+
+	dmod_cable(c->b.dev->hw, false);
+	KUNIT_EXPECT_EQ(test, 0, t_wait_count(&ev.down, 1));
+	KUNIT_EXPECT_EQ(test, 0, ib_query_port(c->b.ib, DEMO_PORT, &pa));
+	KUNIT_EXPECT_EQ(test, pa.state, IB_PORT_DOWN);
+	KUNIT_EXPECT_EQ(test, 0, t_post_recv(&c->b, 0, 64, 1));
+	KUNIT_EXPECT_EQ(test, 0, t_post(&c->a, IB_WR_SEND, 0, 64, 0, 0, 2));
+	KUNIT_EXPECT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_RETRY_EXC_ERR);
+
+	dmod_cable(c->b.dev->hw, true);
+	KUNIT_EXPECT_EQ(test, 0, t_wait_count(&ev.up, 1));
+	KUNIT_EXPECT_EQ(test, 0, ib_query_port(c->b.ib, DEMO_PORT, &pa));
+	KUNIT_EXPECT_EQ(test, pa.state, IB_PORT_ACTIVE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ev.down), 1);
+	ib_unregister_event_handler(&ev.handler);
+}
+
 static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE_PARAM(demo_test_send_recv, t_size_gen_params),
 	KUNIT_CASE_PARAM(demo_test_write_read, t_size_gen_params),
@@ -499,6 +600,8 @@ static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE(demo_test_flush),
 	KUNIT_CASE(demo_test_teardown_in_flight),
 	KUNIT_CASE(demo_test_dma_fault),
+	KUNIT_CASE(demo_test_mr_bounds),
+	KUNIT_CASE(demo_test_link_down),
 	{}
 };
 

@@ -775,15 +775,34 @@ static u16 dmod_query_device(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	return DEMO_CMD_OK;
 }
 
-static u16 dmod_set_port(struct dmod_dev *mdev, struct demo_cmd *cmd)
+/* The link goes down or comes up: tell the driver with an event. */
+static void dmod_link(struct dmod_dev *mdev, bool up)
 {
-	bool up = le32_to_cpu(cmd->set_port.link_up);
-
 	if (up != mdev->link_up) {
 		mdev->link_up = up;
 		dmod_post_event(mdev, DEMO_EQE_PORT_CHANGE, up, 0);
 	}
+}
+
+static u16 dmod_set_port(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	dmod_link(mdev, le32_to_cpu(cmd->set_port.link_up));
 	return DEMO_CMD_OK;
+}
+
+/**
+ * dmod_cable - plug or pull the port's cable
+ * @mdev: the device
+ * @up: true to plug it in
+ *
+ * What a technician does to the hardware, for tests: the device sees its
+ * link change and reports it with a port change event.
+ */
+void dmod_cable(struct dmod_dev *mdev, bool up)
+{
+	mutex_lock(&dmod_fabric_lock);
+	dmod_link(mdev, up);
+	mutex_unlock(&dmod_fabric_lock);
 }
 
 static u16 dmod_exec_cmd(struct dmod_dev *mdev, struct demo_cmd *cmd)
@@ -1014,6 +1033,7 @@ void dmod_free_irq(struct dmod_dev *mdev)
  *   dma_mem  pread at file offset = device address, behind a translating
  *            IOMMU only (EOPNOTSUPP otherwise): EIO where the IOMMU maps
  *            nothing.
+ *   link     the port's cable: write 0 to pull it, 1 to plug it in.
  */
 #define DMOD_PORT_MAX	SZ_1M
 
@@ -1150,6 +1170,23 @@ static const struct file_operations dmod_dma_mem_fops = {
 	.llseek = default_llseek,
 };
 
+static int dmod_link_get(void *data, u64 *val)
+{
+	struct dmod_dev *mdev = data;
+
+	*val = READ_ONCE(mdev->link_up);
+	return 0;
+}
+
+static int dmod_link_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	dmod_cable(data, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dmod_link_fops, dmod_link_get, dmod_link_set, "%llu\n");
+
 static void dmod_debugfs_add(struct dmod_dev *mdev)
 {
 	mdev->debugfs = debugfs_create_dir(dev_name(mdev->dma_dev),
@@ -1160,6 +1197,8 @@ static void dmod_debugfs_add(struct dmod_dev *mdev)
 			    &dmod_mr_mem_fops);
 	debugfs_create_file("dma_mem", 0400, mdev->debugfs, mdev,
 			    &dmod_dma_mem_fops);
+	debugfs_create_file_unsafe("link", 0600, mdev->debugfs, mdev,
+				   &dmod_link_fops);
 }
 
 /**

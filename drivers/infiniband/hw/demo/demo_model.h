@@ -27,4 +27,7 @@ void dmod_free_irq(struct dmod_dev *mdev);
 void dmod_synchronize_irq(struct dmod_dev *mdev);
 u64 dmod_reg_read64(struct dmod_dev *mdev, u32 off);
 
+/* Not the driver's business: the world outside the device, for tests. */
+void dmod_cable(struct dmod_dev *mdev, bool up);
+
 #endif /* _DEMO_MODEL_H_ */

@@ -285,6 +285,33 @@ static void demo_fill_sges(struct demo_wqe *wqe, const struct ib_sge *sg,
 	}
 }
 
+/* Claim the next WQE of @wq, zeroed; NULL when the ring is full. */
+static struct demo_wqe *demo_wq_next(struct demo_wq *wq)
+{
+	struct demo_wqe *wqe;
+
+	if ((u16)(wq->pi - READ_ONCE(wq->ci)) >= wq->depth)
+		return NULL;
+	wqe = &wq->ring[wq->pi & (wq->depth - 1)];
+	memset(wqe, 0, sizeof(*wqe));
+	return wqe;
+}
+
+/* The claimed WQE is complete: remember its wr_id and move past it. */
+static void demo_wq_commit(struct demo_wq *wq, u64 wr_id)
+{
+	wq->wr_id[wq->pi & (wq->depth - 1)] = wr_id;
+	wq->pi++;
+}
+
+/* Tell the device about the new WQEs, which must be visible to it first. */
+static void demo_wq_ring(struct demo_dev *dev, u32 db, u32 qpn,
+			 struct demo_wq *wq)
+{
+	dma_wmb();
+	dmod_reg_write(dev->hw, db, FIELD_PREP(DEMO_DB_QPN, qpn) | wq->pi);
+}
+
 int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad_wr)
 {
@@ -307,12 +334,11 @@ int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 			err = -EINVAL;
 			break;
 		}
-		if ((u16)(qp->sq.pi - READ_ONCE(qp->sq.ci)) >= qp->sq.depth) {
+		wqe = demo_wq_next(&qp->sq);
+		if (!wqe) {
 			err = -ENOMEM;
 			break;
 		}
-		wqe = &qp->sq.ring[qp->sq.pi & (qp->sq.depth - 1)];
-		memset(wqe, 0, sizeof(*wqe));
 		wqe->opcode = op;
 		if (qp->sq_sig_all || (wr->send_flags & IB_SEND_SIGNALED))
 			wqe->flags |= DEMO_WQE_F_SIGNALED;
@@ -325,13 +351,9 @@ int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 			wqe->rkey = cpu_to_le32(rdma_wr(wr)->rkey);
 		}
 		demo_fill_sges(wqe, wr->sg_list, wr->num_sge);
-		qp->sq.wr_id[qp->sq.pi & (qp->sq.depth - 1)] = wr->wr_id;
-		qp->sq.pi++;
+		demo_wq_commit(&qp->sq, wr->wr_id);
 	}
-	/* WQEs must be visible to the device before the doorbell. */
-	dma_wmb();
-	dmod_reg_write(dev->hw, DEMO_DB_SQ,
-		       FIELD_PREP(DEMO_DB_QPN, ibqp->qp_num) | qp->sq.pi);
+	demo_wq_ring(dev, DEMO_DB_SQ, ibqp->qp_num, &qp->sq);
 out:
 	spin_unlock_irqrestore(&qp->lock, flags);
 	if (err)
@@ -360,20 +382,16 @@ int demo_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 			err = -EINVAL;
 			break;
 		}
-		if ((u16)(qp->rq.pi - READ_ONCE(qp->rq.ci)) >= qp->rq.depth) {
+		wqe = demo_wq_next(&qp->rq);
+		if (!wqe) {
 			err = -ENOMEM;
 			break;
 		}
-		wqe = &qp->rq.ring[qp->rq.pi & (qp->rq.depth - 1)];
-		memset(wqe, 0, sizeof(*wqe));
 		wqe->opcode = DEMO_WQE_RECV;
 		demo_fill_sges(wqe, wr->sg_list, wr->num_sge);
-		qp->rq.wr_id[qp->rq.pi & (qp->rq.depth - 1)] = wr->wr_id;
-		qp->rq.pi++;
+		demo_wq_commit(&qp->rq, wr->wr_id);
 	}
-	dma_wmb();
-	dmod_reg_write(dev->hw, DEMO_DB_RQ,
-		       FIELD_PREP(DEMO_DB_QPN, ibqp->qp_num) | qp->rq.pi);
+	demo_wq_ring(dev, DEMO_DB_RQ, ibqp->qp_num, &qp->rq);
 out:
 	spin_unlock_irqrestore(&qp->lock, flags);
 	if (err)

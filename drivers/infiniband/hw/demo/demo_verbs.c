@@ -382,6 +382,48 @@ struct ib_mr *demo_get_dma_mr(struct ib_pd *ibpd, int access)
 	return ibmr;
 }
 
+#if IS_ENABLED(CONFIG_INFINIBAND_DEMO_KUNIT_TEST)
+/**
+ * demo_reg_dma_range - an MR over one device address range, for the tests
+ * @ibpd: protection domain
+ * @addr: device address of byte 0
+ * @iova: the MR's I/O virtual address
+ * @length: length in bytes
+ * @access: IB_ACCESS_* flags
+ *
+ * Kernel ULPs get bounded MRs through fast registration, which the device
+ * does not offer; the tests use this to make the device check MR bounds
+ * on the kernel data path. Release with demo_dereg_mr().
+ *
+ * Return: the MR, or an ERR_PTR.
+ */
+struct ib_mr *demo_reg_dma_range(struct ib_pd *ibpd, dma_addr_t addr,
+				 u64 iova, u64 length, int access)
+{
+	struct demo_cmd cmd = {
+		.mr.mode = cpu_to_le32(DEMO_MR_RANGE),
+		.mr.iova = cpu_to_le64(iova),
+		.mr.length = cpu_to_le64(length),
+		.mr.addr = cpu_to_le64(addr),
+		.mr.access = cpu_to_le32(demo_access(access)),
+	};
+	struct demo_mr *mr;
+	struct ib_mr *ibmr;
+
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	ibmr = demo_create_mr(ibpd, &cmd, mr);
+	if (IS_ERR(ibmr)) {
+		kfree(mr);
+		return ibmr;
+	}
+	ibmr->device = ibpd->device;
+	ibmr->pd = ibpd;
+	return ibmr;
+}
+#endif
+
 #define DEMO_MR_ACCESS_SUPPORTED					\
 	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |		\
 	 IB_ACCESS_REMOTE_READ | IB_ACCESS_RELAXED_ORDERING)

@@ -8,9 +8,10 @@
  *
  * For each size it prints the time of one register + deregister on each
  * path and their ratio, the translation entries the device holds for the
- * MR, and the kernel memory the registration costs, scaled to 1 GiB
- * (MemFree before and after, so the figure includes page lists and the
- * scatterlist or run array). The floor is the cost of pinning alone: the
+ * MR, and the kernel memory the registration holds, scaled to 1 GiB
+ * (MemFree before and after, so the figure includes page lists, IOMMU page
+ * tables and the scatterlist or run array; below 256 MiB the figure is
+ * noise and is not printed). The floor is the cost of pinning alone: the
  * same memory registered as an io_uring fixed buffer, which pins it long
  * term and maps nothing.
  */
@@ -199,10 +200,14 @@ int main(int argc, char **argv)
 			munmap(buf, len);
 			break;
 		}
-		printf("# %7zuK %6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld %9.0f %9.0f\n",
+		printf("# %7zuK %6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld",
 		       len >> 10, iters, pin, phys.us, umem.us,
-		       umem.us / phys.us, phys.entries, umem.entries,
-		       phys.kib_per_gib, umem.kib_per_gib);
+		       umem.us / phys.us, phys.entries, umem.entries);
+		if (len >= (256UL << 20))
+			printf(" %9.0f %9.0f\n", phys.kib_per_gib,
+			       umem.kib_per_gib);
+		else
+			printf(" %9s %9s\n", "-", "-");
 		fflush(stdout);
 		munmap(buf, len);
 	}

@@ -141,4 +141,53 @@ TEST_F(demo_pd, exhaust_and_close)
 	}
 }
 
+/* Read the port state as sysfs shows it ("4: ACTIVE", "1: DOWN"). */
+static int port_state(const char *ibdev)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/state",
+		 ibdev);
+	if (uv_read_line(path, buf, sizeof(buf)))
+		return -1;
+	return atoi(buf);
+}
+
+static int wait_port_state(const char *ibdev, int want)
+{
+	int i;
+
+	for (i = 0; i < 200 && port_state(ibdev) != want; i++)
+		usleep(10000);
+	return port_state(ibdev);
+}
+
+static int set_cable(const char *ibdev, int up)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX];
+	FILE *f;
+	int rc;
+
+	if (uv_dma_dev_name(ibdev, name, sizeof(name)))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/demo_model/%s/link",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%d\n", up) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+/* The port follows its cable: down when pulled, active when plugged in. */
+TEST_F(demo_pd, port_state)
+{
+	ASSERT_EQ(4, port_state(self->ibdev));
+	if (set_cable(self->ibdev, 0))
+		SKIP(return, "no device model test port (debugfs)");
+	EXPECT_EQ(1, wait_port_state(self->ibdev, 1));
+	ASSERT_EQ(0, set_cable(self->ibdev, 1));
+	EXPECT_EQ(4, wait_port_state(self->ibdev, 4));
+}
+
 TEST_HARNESS_MAIN
