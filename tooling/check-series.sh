@@ -4,7 +4,7 @@
 #   - the patch applies with quilt too (whole series, on a copy of the base)
 #   - the kernel builds after it (incremental O= build, ccache; not repeated
 #     for a patch that changes nothing the kernel build reads)
-#   - W=1 and sparse (C=2) on the directories of the C files it touches
+#   - W=1 and sparse (C=2) on the C files it touches
 #   - checkpatch.pl --strict on the patch file
 #   - scripts/kernel-doc -Wall -none on the C files it touches
 #   - the series' own Coccinelle rules over the files it touches
@@ -98,10 +98,15 @@ for c in "${commits[@]}"; do
 		grep -E "^(\.\./)*(.*/)?$f:[0-9]+:[0-9]+: warning" "$LOGS/$name.build" || true
 	done >"$LOGS/$name.warn"
 
-	dirs=$(printf '%s\n' "${cfiles[@]}" | { grep '\.c$' || true; } | xargs -r -n1 dirname | sort -u)
-	for d in $dirs; do
-		mk "$TREE" W=1 C=2 "$d/" >>"$LOGS/$name.w1" 2>&1 || echo "build $d failed" >>"$LOGS/$name.warn"
-	done
+	# W=1 and sparse on the objects of the C files the patch touches
+	# (C=2 checks them even when they are up to date).
+	# Files the configuration does not build (no object) are skipped.
+	objs=$(printf '%s\n' "${cfiles[@]}" | { grep '\.c$' || true; } | sed 's/\.c$/.o/' |
+		while read -r o; do [ ! -f "$BUILD/$o" ] || echo "$o"; done)
+	if [ -n "$objs" ]; then
+		# shellcheck disable=SC2086
+		mk "$TREE" W=1 C=2 $objs >>"$LOGS/$name.w1" 2>&1 || echo "W=1 build failed" >>"$LOGS/$name.warn"
+	fi
 	for f in "${cfiles[@]}"; do
 		grep -E "(^|/)$f:[0-9]+(:[0-9]+)?: (warning|error)" "$LOGS/$name.w1" 2>/dev/null || true
 	done >>"$LOGS/$name.warn"
@@ -122,7 +127,23 @@ for c in "${commits[@]}"; do
 	fi
 
 	if [ ${#cfiles[@]} -gt 0 ]; then
-		perl scripts/kernel-doc -Wall -none "${cfiles[@]}" >"$LOGS/$name.kdoc" 2>&1 || true
+		# Only what the patch adds counts: a warning the file already
+		# gave before it (upstream's) is not the patch's.
+		kd=$(mktemp -d)
+		for f in "${cfiles[@]}"; do
+			perl scripts/kernel-doc -Wall -none "$f" 2>&1 |
+				sed -E 's/:[0-9]+ / /' >"$kd/new" || true
+			if git cat-file -e "$c~:$f" 2>/dev/null; then
+				mkdir -p "$kd/old/$(dirname "$f")"
+				git show "$c~:$f" >"$kd/old/$f"
+				(cd "$kd/old" && perl "$TREE/scripts/kernel-doc" -Wall -none "$f" 2>&1 |
+					sed -E 's/:[0-9]+ / /') >"$kd/old.out" || true
+			else
+				: >"$kd/old.out"
+			fi
+			sort -u "$kd/new" | comm -23 - <(sort -u "$kd/old.out")
+		done >"$LOGS/$name.kdoc"
+		rm -rf "$kd"
 		if [ -s "$LOGS/$name.kdoc" ]; then
 			failed "$i" "$p: kernel-doc"; cat "$LOGS/$name.kdoc"
 		fi
