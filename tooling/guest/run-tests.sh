@@ -52,6 +52,10 @@ if [ "$what" = show ]; then
 	rdma link show | sed 's/^/# /'
 	rdma res show | sed 's/^/# /'
 	"$ksft/rdma/demo_pd" -v pci -v platform 2>&1 | tail -n 3
+	# a user MR on each HCA, read and written by the device, and what
+	# the device holds for it: one range behind the IOMMU, pages without
+	"$ksft/rdma/demo_mr" -v pci -v platform -t one_page -t huge_pages_64m 2>&1 |
+		grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
 else
 	stamp "KUnit done"
 	# The runner appends the tests' own output to /dev/stdout: a pipe.
