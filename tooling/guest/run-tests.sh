@@ -54,7 +54,8 @@ if [ "$what" = show ]; then
 	"$ksft/rdma/demo_pd" -v pci -v platform 2>&1 | tail -n 3
 	# a user MR on each HCA, read and written by the device, and what
 	# the device holds for it: one range behind the IOMMU, pages without
-	"$ksft/rdma/demo_mr" -v pci -v platform -t one_page -t huge_pages_64m 2>&1 |
+	"$ksft/rdma/demo_mr" -r demo_mr.pci.one_page -r demo_mr.platform.one_page \
+		-r demo_mr.pci.huge_pages_64m -r demo_mr.platform.huge_pages_64m 2>&1 |
 		grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
 else
 	stamp "KUnit done"
