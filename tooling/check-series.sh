@@ -154,6 +154,16 @@ for c in "${commits[@]}"; do
 	cdirs=$(printf '%s\n' "${cfiles[@]}" | { grep '\.c$' || true; } | xargs -r -n1 dirname | sort -u)
 	if [ -n "$rules" ] && [ -n "$cdirs" ]; then
 		for r in $rules; do
+			# A rule only matches files that name one of its Keywords
+			# (spatch's own prefilter); the patch can only change what
+			# it reports in the files it touches.
+			read -ra kw <<<"$(sed -n 's|^// Keywords:||p' "$r" | head -n 1 | tr ',' ' ')"
+			pat=()
+			for w in "${kw[@]}"; do pat+=(-e "$w"); done
+			if [ ${#pat[@]} -gt 0 ] && ! printf '%s\n' "${cfiles[@]}" | grep '\.c$' |
+				xargs -r grep -q -w -F "${pat[@]}" 2>/dev/null; then
+				continue
+			fi
 			for d in $cdirs; do
 				make -s coccicheck MODE=report COCCI="$PWD/$r" M="$d" J="$JOBS" 2>&1 |
 					{ grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } | sed "s|^\./|$d/|"
