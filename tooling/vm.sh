@@ -10,6 +10,9 @@
 
 what=test
 [ "${1:-}" = show ] && { what=show; shift; }
+# KSFT_ONLY=prog: run only that kselftest program (for development)
+[ -n "${KSFT_ONLY:-}" ] && [ "$what" = test ] && what="only=$KSFT_ONLY"
+
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb)
 VM_TIMEOUT=${VM_TIMEOUT:-900}
@@ -67,11 +70,15 @@ for m in "${modes[@]}"; do
 		fi
 	} >"$RESULTS/$m.vm.tap"
 	grep -q '^not ok' "$RESULTS/$m.vm.tap" && rc=1
-	[ "$what" = test ] && grep -q -E '^(# )?not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
+	[ "$what" != show ] && grep -q -E '^(# )?not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
 	grep -q -E '^ *not ok' "$RESULTS/$m.ktap" 2>/dev/null && rc=1
 	cat "$RESULTS/$m.vm.tap" >&2
-	[ "$what" = test ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
+	[ "$what" != show ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
 		sed "s/^/$m: /" >&2
 	[ -s "$RESULTS/$m.bench" ] && sed "s/^/$m: /" "$RESULTS/$m.bench" >&2
+	if [ -s "$RESULTS/$m.rcbench" ]; then
+		"$TOOLS/rc-bench-table.sh" "$RESULTS/$m.rcbench" >"$RESULTS/$m.rctable"
+		sed "s/^/$m: /" "$RESULTS/$m.rctable" >&2
+	fi
 done
 exit $rc

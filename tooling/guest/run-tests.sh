@@ -40,6 +40,24 @@ if [ -d /sys/kernel/iommu_groups ]; then
 fi
 rdma dev show | sed 's/^/# /'
 
+# RC bandwidth and latency: the same kernel-verbs code over the two demo
+# HCAs and over rxe on a veth pair, then demo from userspace.
+rc_bench() {
+	local d=($(ls /sys/class/infiniband | grep '^demo' | head -n 2))
+	[ ${#d[@]} = 2 ] && [ -e $dbg/demo_rdma/bench ] || return 0
+	echo "${d[0]} ${d[1]}" >$dbg/demo_rdma/bench && cat $dbg/demo_rdma/bench
+	ip link add rbv0 type veth peer name rbv1 &&
+	ip link set rbv0 up && ip link set rbv1 up &&
+	rdma link add rbrxe0 type rxe netdev rbv0 &&
+	rdma link add rbrxe1 type rxe netdev rbv1 &&
+	sleep 2 &&
+	echo "rbrxe0 rbrxe1" >$dbg/demo_rdma/bench && cat $dbg/demo_rdma/bench
+	rdma link delete rbrxe0 2>/dev/null
+	rdma link delete rbrxe1 2>/dev/null
+	ip link delete rbv0 2>/dev/null
+	"$ksft/rdma/demo_rc_bench"
+}
+
 stamp "HCAs up"
 # KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
 for k in $dbg/kunit/demo_rdma*; do
@@ -57,18 +75,33 @@ if [ "$what" = show ]; then
 	"$ksft/rdma/demo_mr" -r demo_mr.pci.one_page -r demo_mr.platform.one_page \
 		-r demo_mr.pci.huge_pages_64m -r demo_mr.platform.huge_pages_64m 2>&1 |
 		grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
+	# userspace RC traffic between the two HCAs: rings and doorbells in
+	# the process, bytes checked, object counts back to where they were
+	"$ksft/rdma/demo_rc" -r demo_rc.pci_to_platform.send_recv \
+		-r demo_rc.pci_to_platform.rdma_write \
+		-r demo_rc.pci_to_platform.rdma_read \
+		-r demo_rc.platform_to_pci.rdma_write_with_imm 2>&1 |
+		grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
+	rc_bench >"$out/$mode.rcbench" 2>&1
 else
 	stamp "KUnit done"
 	# The runner appends the tests' own output to /dev/stdout: a pipe.
-	(cd "$ksft" && ./run_kselftest.sh -c rdma) 2>&1 | cat >"$out/$mode.tap"
+	if [ "${what#only=}" != "$what" ]; then
+		(cd "$ksft" && ./run_kselftest.sh -t "rdma:${what#only=}") 2>&1 |
+			cat >"$out/$mode.tap"
+	else
+		(cd "$ksft" && ./run_kselftest.sh -c rdma) 2>&1 | cat >"$out/$mode.tap"
+	fi
 	sed -n '/^# Totals/p' "$out/$mode.tap"
 	stamp "kselftests done"
 	# Benchmarks print figures; they pass or fail nothing. One mode has
 	# both kinds of HCA: behind the IOMMU (pci) and without (platform).
-	if [ "$mode" = iommu-strict ] && [ -x "$ksft/rdma/demo_mr_bench" ]; then
+	if [ "$what" = test ] && [ "$mode" = iommu-strict ] &&
+	   [ -x "$ksft/rdma/demo_mr_bench" ]; then
 		for b in pci platform; do
 			"$ksft/rdma/demo_mr_bench" $b
 		done >"$out/$mode.bench" 2>&1
+		rc_bench >"$out/$mode.rcbench" 2>&1
 	fi
 fi
 

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Turn the RC benchmark output of one VM run (results/<mode>.rcbench) into
+# a table: the same kernel-verbs code over demo and over rxe, demo from
+# userspace, and one CPU's memcpy, with the ratios.
+#   rc-bench-table.sh FILE
+awk '
+/^devices/ {
+	blk = ($NF == "userspace") ? "user" : ($2 ~ /^demo/ ? "demo" : "rxe")
+	next
+}
+/^write_bw/ { bw[blk, $2] = $3; if (blk == "demo") sizes[++n] = $2 }
+/^send_lat/ { lat[blk] = $3 }
+/^memcpy_bw/ { if (mc == "") mc = $3 }
+function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
+function v(x) { return x == "" ? "-" : x }
+function m(x) { return x == "" ? "-" : sprintf("%.2f", x / 1000) }
+END {
+	if (!n) { print "no RC benchmark figures"; exit 1 }
+	print "RDMA WRITE bandwidth, MB/s (16 in flight; TCG guest, 2 vCPUs)"
+	printf "| %-7s | %11s | %10s | %8s | %11s | %9s | %11s |\n", "size", \
+		"demo kernel", "rxe kernel", "demo/rxe", "demo user", "user/kern", \
+		"demo/memcpy"
+	for (i = 1; i <= n; i++) {
+		s = sizes[i]
+		printf "| %-7s | %11s | %10s | %8s | %11s | %9s | %11s |\n", s, \
+			m(bw["demo", s]), m(bw["rxe", s]), r(bw["demo", s], bw["rxe", s]), \
+			m(bw["user", s]), r(bw["user", s], bw["demo", s]), \
+			r(bw["demo", s], mc)
+	}
+	printf "memcpy, one CPU, 64 KiB pieces of 4 MiB: %s MB/s\n", m(mc)
+	print "64-byte SEND latency, ns (half a ping-pong round trip)"
+	printf "| demo kernel %s | rxe kernel %s | demo/rxe %s | demo user %s |\n", \
+		v(lat["demo"]), v(lat["rxe"]), r(lat["demo"], lat["rxe"]), v(lat["user"])
+}' "$1"
