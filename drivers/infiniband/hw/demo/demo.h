@@ -69,6 +69,20 @@ struct demo_ucontext {
 	struct ib_ucontext ibucontext;
 };
 
+/**
+ * struct demo_uq - queue memory shared with userspace (demo_uq.c)
+ * @entry: the mmap entry; it owns the pages
+ * @cpu: kernel address of the pages
+ * @size: bytes, a multiple of PAGE_SIZE
+ * @dma: device address of the pages
+ */
+struct demo_uq {
+	struct rdma_user_mmap_entry entry;
+	void *cpu;
+	size_t size;
+	dma_addr_t dma;
+};
+
 struct demo_pd {
 	struct ib_pd ibpd;
 	u32 pdn;
@@ -83,6 +97,7 @@ struct demo_pd {
  * @ring_dma: device address of @ring
  * @depth: entries in the ring (a power of two)
  * @ci: CQEs consumed
+ * @uq: for a user CQ, the ring and the doorbell record; @ring is unused
  */
 struct demo_cq {
 	struct ib_cq ibcq;
@@ -92,6 +107,7 @@ struct demo_cq {
 	dma_addr_t ring_dma;
 	u32 depth;
 	u16 ci;
+	struct demo_uq *uq;
 };
 
 /**
@@ -121,6 +137,8 @@ struct demo_wq {
  * @rq: receive queue
  * @sq_sig_all: every send WQE generates a completion
  * @attr: the attributes last set, for query_qp
+ * @uq: for a user QP, its rings and doorbell record; @sq and @rq then hold
+ *	only the depths
  */
 struct demo_qp {
 	struct ib_qp ibqp;
@@ -129,6 +147,7 @@ struct demo_qp {
 	struct demo_wq sq, rq;
 	bool sq_sig_all;
 	struct ib_qp_attr attr;
+	struct demo_uq *uq;
 };
 
 /* How user MRs are pinned and mapped; debugfs "mr_backend". */
@@ -196,6 +215,15 @@ static inline struct demo_mr *to_demo_mr(struct ib_mr *ibmr)
 	return container_of(ibmr, struct demo_mr, ibmr);
 }
 
+/* demo_bench.c */
+#if IS_ENABLED(CONFIG_INFINIBAND_DEMO_BENCH)
+int demo_bench_init(struct dentry *parent);
+void demo_bench_exit(void);
+#else
+static inline int demo_bench_init(struct dentry *parent) { return 0; }
+static inline void demo_bench_exit(void) { }
+#endif
+
 /* demo_cmd.c */
 int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd);
 int demo_hw_init(struct demo_dev *dev);
@@ -211,6 +239,13 @@ void demo_umem_put(struct demo_dev *dev, struct demo_umem *m);
 struct demo_dev *demo_pdev_create(void);
 void demo_pdev_remove(struct demo_dev *dev);
 struct demo_dev *demo_pci_get_any(void);
+
+/* demo_uq.c */
+struct demo_uq *demo_uq_alloc(struct demo_dev *dev, struct ib_ucontext *uctx,
+			      size_t size);
+void demo_uq_free(struct demo_dev *dev, struct demo_uq *uq);
+int demo_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma);
+void demo_mmap_free(struct rdma_user_mmap_entry *entry);
 
 /* demo_verbs.c */
 int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
@@ -228,6 +263,8 @@ int demo_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int demo_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		   struct uverbs_attr_bundle *attrs);
+int demo_create_user_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+			struct uverbs_attr_bundle *attrs);
 int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);

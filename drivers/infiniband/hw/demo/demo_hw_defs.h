@@ -119,6 +119,7 @@ struct demo_cmd {
 			__le64 ring_dma;
 			__le32 log_depth;
 			__le32 cqn;		/* out */
+			__le64 dbr_dma;		/* struct demo_cq_dbr, or 0 */
 		} create_cq;
 		struct {
 			__le64 sq_dma;
@@ -129,6 +130,7 @@ struct demo_cmd {
 			__le32 recv_cqn;
 			__le32 pdn;
 			__le32 qpn;		/* out */
+			__le64 dbr_dma;		/* struct demo_qp_dbr, or 0 */
 		} create_qp;
 		struct {
 			__le32 qpn;
@@ -228,6 +230,28 @@ struct demo_wqe {
 	__le32 rsvd2;
 	__le64 rsvd3;
 	struct demo_sge sge[DEMO_HW_MAX_SGE];
+};
+
+/*
+ * --- doorbell records
+ *
+ * A CQ or QP created with a doorbell record address keeps its software
+ * indices in host memory instead of in the doorbell registers; this is how
+ * software without access to the register window (userspace) drives it.
+ * The device reads a QP's producer indices when DEMO_DB_SQ is written for
+ * it (the index in the doorbell value is then ignored) and whenever it
+ * finds the receive queue empty, and a CQ's consumer index whenever the
+ * CQ looks full. An index that claims more entries than the ring holds
+ * moves the QP to ERR.
+ */
+struct demo_qp_dbr {
+	__le32 sq_pi;		/* low 16 bits used */
+	__le32 rq_pi;
+};
+
+struct demo_cq_dbr {
+	__le32 ci;		/* low 16 bits used */
+	__le32 rsvd;
 };
 
 /* --- completion queue: 32-byte CQEs */

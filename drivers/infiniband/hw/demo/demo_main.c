@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
+#include <rdma/demo-abi.h>
 
 #include "demo.h"
 
@@ -31,6 +32,7 @@ static struct dentry *demo_debugfs;
 static const struct ib_device_ops demo_dev_ops = {
 	.owner = THIS_MODULE,
 	.driver_id = RDMA_DRIVER_DEMO,
+	.uverbs_abi_ver = DEMO_ABI_VERSION,
 	.uverbs_robust_udata = 1,
 
 	.alloc_hw_port_stats = demo_alloc_hw_port_stats,
@@ -38,6 +40,7 @@ static const struct ib_device_ops demo_dev_ops = {
 	.alloc_ucontext = demo_alloc_ucontext,
 	.create_cq = demo_create_cq,
 	.create_qp = demo_create_qp,
+	.create_user_cq = demo_create_user_cq,
 	.dealloc_pd = demo_dealloc_pd,
 	.dealloc_ucontext = demo_dealloc_ucontext,
 	.dereg_mr = demo_dereg_mr,
@@ -46,6 +49,8 @@ static const struct ib_device_ops demo_dev_ops = {
 	.get_dma_mr = demo_get_dma_mr,
 	.get_hw_stats = demo_get_hw_stats,
 	.get_port_immutable = demo_get_port_immutable,
+	.mmap = demo_mmap,
+	.mmap_free = demo_mmap_free,
 	.modify_qp = demo_modify_qp,
 	.poll_cq = demo_poll_cq,
 	.post_recv = demo_post_recv,
@@ -166,6 +171,13 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	dev->ibdev.dev.parent = dma_dev;
 	strscpy(dev->ibdev.node_desc, "demo HCA", sizeof(dev->ibdev.node_desc));
 	ib_set_device_ops(&dev->ibdev, &demo_dev_ops);
+	/*
+	 * The send doorbell of a user QP is an empty POST_SEND, and CQs are
+	 * armed with REQ_NOTIFY_CQ (demo-abi.h). POLL_CQ and POST_RECV stay
+	 * off: the process owns its rings.
+	 */
+	dev->ibdev.uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				      BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 
 	err = ib_register_device(&dev->ibdev, "demo%d", dma_dev);
 	if (err)
@@ -396,8 +408,13 @@ static int __init demo_init(void)
 			    &new_device_fops);
 	debugfs_create_file("del_device", 0200, demo_debugfs, NULL,
 			    &del_device_fops);
+	err = demo_bench_init(demo_debugfs);
+	if (err)
+		goto err_pci;
 	return 0;
 
+err_pci:
+	pci_unregister_driver(&demo_pci_driver);
 err_plat:
 	platform_driver_unregister(&demo_plat_driver);
 err_model:
@@ -412,6 +429,7 @@ static void __exit demo_exit(void)
 	pci_unregister_driver(&demo_pci_driver);
 	platform_driver_unregister(&demo_plat_driver);
 	debugfs_remove(demo_debugfs);
+	demo_bench_exit();
 	xa_destroy(&demo_pdevs);
 	ida_destroy(&demo_index_ida);
 	dmod_exit();

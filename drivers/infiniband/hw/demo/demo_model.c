@@ -48,7 +48,8 @@ struct dmod_cq {
 	dma_addr_t ring;
 	u32 depth;
 	u16 pi;			/* CQEs written */
-	u16 ci;			/* from DEMO_DB_CQ_CI */
+	u16 ci;			/* from DEMO_DB_CQ_CI or the doorbell record */
+	dma_addr_t dbr;		/* struct demo_cq_dbr, or 0 */
 	bool armed;
 	bool solicited_only;
 	struct rcu_head rcu;
@@ -80,6 +81,7 @@ struct dmod_qp {
 	/* 16-bit ring indices: pi from the doorbells, ci the device's */
 	u16 sq_pi, sq_ci;
 	u16 rq_pi, rq_ci;
+	dma_addr_t dbr;		/* struct demo_qp_dbr, or 0 */
 	struct dmod_cq *scq, *rcq;
 	struct list_head db_node;	/* on dmod_dev::db_list */
 	struct dmod_dev *mdev;
@@ -207,9 +209,29 @@ static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 
 /* --- completions */
 
+/*
+ * A CQ with a doorbell record has its consumer index in host memory, where
+ * software that polls the CQ without the kernel updates it. The device
+ * reads it only when the ring looks full.
+ */
+static void dmod_cq_fetch_ci(struct dmod_cq *cq, struct dmod_dev *mdev)
+{
+	struct demo_cq_dbr dbr;
+	u16 ci;
+
+	if (!cq->dbr || !dmod_dma(mdev, cq->dbr, &dbr, sizeof(dbr), false))
+		return;
+	ci = le32_to_cpu(dbr.ci);
+	/* A consumer index ahead of the producer is ignored. */
+	if ((u16)(cq->pi - ci) <= cq->depth)
+		WRITE_ONCE(cq->ci, ci);
+}
+
 static void dmod_complete(struct dmod_cq *cq, struct dmod_dev *mdev,
 			  struct demo_cqe *cqe, bool solicited)
 {
+	if ((u16)(cq->pi - READ_ONCE(cq->ci)) >= cq->depth)
+		dmod_cq_fetch_ci(cq, mdev);
 	if ((u16)(cq->pi - READ_ONCE(cq->ci)) >= cq->depth) {
 		mdev->cnt[DEMO_CNT_CQ_OVERRUNS]++;
 		return;
@@ -248,9 +270,41 @@ static void dmod_cqe(struct dmod_qp *qp, bool recv, u16 idx, u8 opcode,
 	dmod_complete(recv ? qp->rcq : qp->scq, qp->mdev, &cqe, solicited);
 }
 
+static void dmod_qp_error(struct dmod_qp *qp);
+
+/*
+ * A QP with a doorbell record has its producer indices in host memory:
+ * software that cannot write the doorbell registers stores them there, and
+ * the device reads them when it looks for work. An index that claims more
+ * entries than the ring holds is a QP error, as on hardware.
+ */
+static void dmod_qp_fetch_pi(struct dmod_qp *qp)
+{
+	struct demo_qp_dbr dbr;
+	u16 sq_pi, rq_pi;
+
+	if (!qp->dbr)
+		return;
+	if (!dmod_dma(qp->mdev, qp->dbr, &dbr, sizeof(dbr), false)) {
+		dmod_post_event(qp->mdev, DEMO_EQE_DMA_FAULT, qp->qpn, 0);
+		dmod_qp_error(qp);
+		return;
+	}
+	sq_pi = le32_to_cpu(dbr.sq_pi);
+	rq_pi = le32_to_cpu(dbr.rq_pi);
+	if ((u16)(sq_pi - qp->sq_ci) > qp->sq_depth ||
+	    (u16)(rq_pi - qp->rq_ci) > qp->rq_depth) {
+		dmod_qp_error(qp);
+		return;
+	}
+	WRITE_ONCE(qp->sq_pi, sq_pi);
+	WRITE_ONCE(qp->rq_pi, rq_pi);
+}
+
 /* Flush everything outstanding on a QP in the error state. */
 static void dmod_flush(struct dmod_qp *qp)
 {
+	dmod_qp_fetch_pi(qp);
 	for (; qp->sq_ci != qp->sq_pi; qp->sq_ci++)
 		dmod_cqe(qp, false, qp->sq_ci, 0, DEMO_CQE_WR_FLUSH_ERR, 0,
 			 false, 0, NULL, false);
@@ -403,6 +457,14 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 		goto out;
 	}
 	if (recv && dst->rq_ci == READ_ONCE(dst->rq_pi)) {
+		dmod_qp_fetch_pi(dst);
+		if (dst->state == DEMO_QPS_ERR) {
+			dmod_flush(dst);
+			status = DEMO_CQE_REM_OP_ERR;
+			goto out;
+		}
+	}
+	if (recv && dst->rq_ci == READ_ONCE(dst->rq_pi)) {
 		mdev->cnt[DEMO_CNT_RNR_NAKS]++;
 		if (qp->rnr_retry == DMOD_RNR_INFINITE ||
 		    qp->rnr_count++ < qp->rnr_retry)
@@ -490,8 +552,11 @@ out:
 /* Returns true when the QP waits on an RNR retry. */
 static bool dmod_process_sq(struct dmod_qp *qp)
 {
-	u16 pi = READ_ONCE(qp->sq_pi);
+	u16 pi;
 
+	if (qp->state == DEMO_QPS_RTS)
+		dmod_qp_fetch_pi(qp);
+	pi = READ_ONCE(qp->sq_pi);
 	if (qp->state == DEMO_QPS_ERR) {
 		dmod_flush(qp);
 		return false;
@@ -539,6 +604,7 @@ static u16 dmod_create_cq(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	}
 	cq->cqn = cqn;
 	cq->ring = le64_to_cpu(cmd->create_cq.ring_dma);
+	cq->dbr = le64_to_cpu(cmd->create_cq.dbr_dma);
 	cq->depth = 1U << log;
 	cmd->create_cq.cqn = cpu_to_le32(cqn);
 	return DEMO_CMD_OK;
@@ -598,6 +664,7 @@ static u16 dmod_create_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	qp->pdn = le32_to_cpu(cmd->create_qp.pdn);
 	qp->sq = le64_to_cpu(cmd->create_qp.sq_dma);
 	qp->rq = le64_to_cpu(cmd->create_qp.rq_dma);
+	qp->dbr = le64_to_cpu(cmd->create_qp.dbr_dma);
 	qp->sq_depth = 1U << lsq;
 	qp->rq_depth = 1U << lrq;
 	qp->state = DEMO_QPS_RESET;
@@ -946,9 +1013,10 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 		qp = xa_load(&mdev->qps, FIELD_GET(DEMO_DB_QPN, val));
 		if (qp) {
 			spin_lock_irqsave(&mdev->db_lock, flags);
-			if (off == DEMO_DB_SQ)
+			/* With a doorbell record the index is read from there. */
+			if (!qp->dbr && off == DEMO_DB_SQ)
 				WRITE_ONCE(qp->sq_pi, FIELD_GET(DEMO_DB_IDX, val));
-			else
+			else if (!qp->dbr)
 				WRITE_ONCE(qp->rq_pi, FIELD_GET(DEMO_DB_IDX, val));
 			if (list_empty(&qp->db_node))
 				list_add_tail(&qp->db_node, &mdev->db_list);

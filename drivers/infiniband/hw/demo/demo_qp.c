@@ -6,6 +6,7 @@
 #include <linux/dma-mapping.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
+#include <rdma/demo-abi.h>
 
 #include "demo.h"
 
@@ -41,6 +42,125 @@ static int demo_qp_cmd(struct demo_dev *dev, u16 opcode, u32 qpn)
 	return demo_cmd_exec(dev, &cmd);
 }
 
+/* The device drops the QP's outstanding work and forgets it. */
+static int demo_qp_destroy_hw(struct demo_dev *dev, struct demo_qp *qp)
+{
+	int err;
+
+	err = demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, qp->ibqp.qp_num);
+	if (err)
+		return err;
+	xa_erase_irq(&dev->qp_xa, qp->ibqp.qp_num);
+	dmod_synchronize_irq(dev->hw);
+	/* Pollers look QPs up under RCU. */
+	synchronize_rcu();
+	return 0;
+}
+
+static int demo_qp_cmd_create(struct demo_dev *dev, struct demo_qp *qp,
+			      struct ib_qp_init_attr *init, dma_addr_t sq,
+			      dma_addr_t rq, dma_addr_t dbr)
+{
+	struct ib_qp *ibqp = &qp->ibqp;
+	struct demo_cmd cmd = {};
+	int err;
+
+	cmd.opcode = cpu_to_le16(DEMO_CMD_CREATE_QP);
+	cmd.create_qp.sq_dma = cpu_to_le64(sq);
+	cmd.create_qp.rq_dma = cpu_to_le64(rq);
+	cmd.create_qp.dbr_dma = cpu_to_le64(dbr);
+	cmd.create_qp.log_sq_depth = cpu_to_le32(ilog2(qp->sq.depth));
+	cmd.create_qp.log_rq_depth = cpu_to_le32(ilog2(qp->rq.depth));
+	cmd.create_qp.send_cqn = cpu_to_le32(to_demo_cq(init->send_cq)->cqn);
+	cmd.create_qp.recv_cqn = cpu_to_le32(to_demo_cq(init->recv_cq)->cqn);
+	cmd.create_qp.pdn = cpu_to_le32(to_demo_pd(ibqp->pd)->pdn);
+	err = demo_cmd_exec(dev, &cmd);
+	if (err)
+		return err;
+	ibqp->qp_num = le32_to_cpu(cmd.create_qp.qpn);
+	err = xa_err(xa_store_irq(&dev->qp_xa, ibqp->qp_num, qp, GFP_KERNEL));
+	if (err)
+		demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, ibqp->qp_num);
+	return err;
+}
+
+/*
+ * A user QP: both rings and the doorbell record are mapped into the
+ * process, which writes WQEs and producer indices itself.
+ */
+static int demo_create_user_qp(struct demo_dev *dev, struct demo_qp *qp,
+			       struct ib_qp_init_attr *init,
+			       struct ib_udata *udata)
+{
+	struct demo_create_qp_resp resp = {};
+	struct demo_ucontext *uctx;
+	struct demo_create_qp req;
+	size_t sq, rq;
+	int err;
+
+	err = ib_copy_validate_udata_in_cm(udata, req, reserved, 0);
+	if (err)
+		return err;
+	if (req.reserved)
+		return -EINVAL;
+
+	uctx = rdma_udata_to_drv_context(udata, struct demo_ucontext,
+					 ibucontext);
+	qp->sq.depth = roundup_pow_of_two(max(init->cap.max_send_wr, 1U));
+	qp->rq.depth = roundup_pow_of_two(max(init->cap.max_recv_wr, 1U));
+	sq = qp->sq.depth * sizeof(struct demo_wqe);
+	rq = qp->rq.depth * sizeof(struct demo_wqe);
+	qp->uq = demo_uq_alloc(dev, &uctx->ibucontext,
+			       sq + rq + sizeof(struct demo_qp_dbr));
+	if (IS_ERR(qp->uq))
+		return PTR_ERR(qp->uq);
+	err = demo_qp_cmd_create(dev, qp, init, qp->uq->dma,
+				 qp->uq->dma + sq, qp->uq->dma + sq + rq);
+	if (err)
+		goto err_uq;
+
+	resp.mmap_offset = rdma_user_mmap_get_offset(&qp->uq->entry);
+	resp.sq_depth = qp->sq.depth;
+	resp.rq_depth = qp->rq.depth;
+	resp.mmap_size = qp->uq->size;
+	resp.sq_offset = 0;
+	resp.rq_offset = sq;
+	resp.dbr_offset = sq + rq;
+	err = ib_respond_udata(udata, resp);
+	if (err)
+		goto err_qp;
+	return 0;
+
+err_qp:
+	demo_qp_destroy_hw(dev, qp);
+err_uq:
+	demo_uq_free(dev, qp->uq);
+	return err;
+}
+
+static int demo_create_kernel_qp(struct demo_dev *dev, struct demo_qp *qp,
+				 struct ib_qp_init_attr *init)
+{
+	int err;
+
+	err = demo_wq_alloc(dev, &qp->sq, init->cap.max_send_wr);
+	if (err)
+		return err;
+	err = demo_wq_alloc(dev, &qp->rq, init->cap.max_recv_wr);
+	if (err)
+		goto err_sq;
+	err = demo_qp_cmd_create(dev, qp, init, qp->sq.dma, qp->rq.dma, 0);
+	if (err)
+		goto err_rq;
+	return 0;
+
+err_rq:
+	demo_wq_free(dev, &qp->rq);
+err_sq:
+	demo_wq_free(dev, &qp->sq);
+	return err;
+}
+
 int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		   struct ib_udata *udata)
 {
@@ -48,11 +168,8 @@ int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	struct demo_qp *qp = to_demo_qp(ibqp);
 	u32 max_wqe = le32_to_cpu(dev->attr.max_wqe);
 	u32 max_sge = le32_to_cpu(dev->attr.max_sge);
-	struct demo_cmd cmd = {};
 	int err;
 
-	if (udata)
-		return -EOPNOTSUPP;
 	if (init->qp_type != IB_QPT_RC || init->srq || init->create_flags)
 		return -EOPNOTSUPP;
 	if (init->cap.max_send_wr > max_wqe || init->cap.max_recv_wr > max_wqe ||
@@ -61,28 +178,12 @@ int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		return -EINVAL;
 
 	spin_lock_init(&qp->lock);
-	err = demo_wq_alloc(dev, &qp->sq, init->cap.max_send_wr);
+	if (udata)
+		err = demo_create_user_qp(dev, qp, init, udata);
+	else
+		err = demo_create_kernel_qp(dev, qp, init);
 	if (err)
 		return err;
-	err = demo_wq_alloc(dev, &qp->rq, init->cap.max_recv_wr);
-	if (err)
-		goto err_sq;
-
-	cmd.opcode = cpu_to_le16(DEMO_CMD_CREATE_QP);
-	cmd.create_qp.sq_dma = cpu_to_le64(qp->sq.dma);
-	cmd.create_qp.rq_dma = cpu_to_le64(qp->rq.dma);
-	cmd.create_qp.log_sq_depth = cpu_to_le32(ilog2(qp->sq.depth));
-	cmd.create_qp.log_rq_depth = cpu_to_le32(ilog2(qp->rq.depth));
-	cmd.create_qp.send_cqn = cpu_to_le32(to_demo_cq(init->send_cq)->cqn);
-	cmd.create_qp.recv_cqn = cpu_to_le32(to_demo_cq(init->recv_cq)->cqn);
-	cmd.create_qp.pdn = cpu_to_le32(to_demo_pd(ibqp->pd)->pdn);
-	err = demo_cmd_exec(dev, &cmd);
-	if (err)
-		goto err_rq;
-	ibqp->qp_num = le32_to_cpu(cmd.create_qp.qpn);
-	err = xa_err(xa_store_irq(&dev->qp_xa, ibqp->qp_num, qp, GFP_KERNEL));
-	if (err)
-		goto err_destroy;
 
 	qp->state = IB_QPS_RESET;
 	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
@@ -91,14 +192,6 @@ int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	init->cap.max_send_sge = max_sge;
 	init->cap.max_recv_sge = max_sge;
 	return 0;
-
-err_destroy:
-	demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, ibqp->qp_num);
-err_rq:
-	demo_wq_free(dev, &qp->rq);
-err_sq:
-	demo_wq_free(dev, &qp->sq);
-	return err;
 }
 
 int demo_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
@@ -107,14 +200,13 @@ int demo_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct demo_qp *qp = to_demo_qp(ibqp);
 	int err;
 
-	/* The device drops the QP's outstanding work and forgets it. */
-	err = demo_qp_cmd(dev, DEMO_CMD_DESTROY_QP, ibqp->qp_num);
+	err = demo_qp_destroy_hw(dev, qp);
 	if (err)
 		return err;
-	xa_erase_irq(&dev->qp_xa, ibqp->qp_num);
-	dmod_synchronize_irq(dev->hw);
-	/* Pollers look QPs up under RCU. */
-	synchronize_rcu();
+	if (qp->uq) {
+		demo_uq_free(dev, qp->uq);
+		return 0;
+	}
 	demo_wq_free(dev, &qp->rq);
 	demo_wq_free(dev, &qp->sq);
 	return 0;
@@ -321,6 +413,19 @@ int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	unsigned long flags;
 	int err = 0;
 
+	/*
+	 * A user QP posts into its mapped ring; a post with no work requests
+	 * is its doorbell (see include/uapi/rdma/demo-abi.h).
+	 */
+	if (qp->uq) {
+		if (wr) {
+			*bad_wr = wr;
+			return -EINVAL;
+		}
+		dmod_reg_write(dev->hw, DEMO_DB_SQ,
+			       FIELD_PREP(DEMO_DB_QPN, ibqp->qp_num));
+		return 0;
+	}
 	spin_lock_irqsave(&qp->lock, flags);
 	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_ERR) {
 		err = -EINVAL;
@@ -370,6 +475,14 @@ int demo_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	unsigned long flags;
 	int err = 0;
 
+	/* The device reads a user QP's receive index from its record. */
+	if (qp->uq) {
+		if (wr) {
+			*bad_wr = wr;
+			return -EINVAL;
+		}
+		return 0;
+	}
 	spin_lock_irqsave(&qp->lock, flags);
 	if (qp->state == IB_QPS_RESET) {
 		err = -EINVAL;

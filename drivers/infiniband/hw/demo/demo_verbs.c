@@ -6,6 +6,7 @@
 #include <linux/dma-mapping.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
+#include <rdma/demo-abi.h>
 
 #include "demo.h"
 
@@ -114,7 +115,19 @@ int demo_query_pkey(struct ib_device *ibdev, u32 port, u16 index, u16 *pkey)
 
 int demo_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
 {
-	return ib_no_udata_io(udata);
+	struct demo_dev *dev = to_demo_dev(uctx->device);
+	struct demo_alloc_ucontext_resp resp = {
+		.max_wqe = le32_to_cpu(dev->attr.max_wqe),
+		.max_cqe = le32_to_cpu(dev->attr.max_cqe),
+		.wqe_size = sizeof(struct demo_wqe),
+		.cqe_size = sizeof(struct demo_cqe),
+	};
+	int err;
+
+	err = ib_is_udata_in_empty(udata);
+	if (err)
+		return err;
+	return ib_respond_udata(udata, resp);
 }
 
 void demo_dealloc_ucontext(struct ib_ucontext *uctx)
@@ -145,59 +158,36 @@ int demo_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 	return 0;
 }
 
-/* --- completion queues (kernel CQs; user CQs come with the uAPI) */
+/* --- completion queues */
 
-int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
-		   struct uverbs_attr_bundle *attrs)
+static int demo_cq_cmd_create(struct demo_dev *dev, struct demo_cq *cq,
+			      dma_addr_t ring, dma_addr_t dbr)
 {
-	struct demo_dev *dev = to_demo_dev(ibcq->device);
-	struct demo_cq *cq = to_demo_cq(ibcq);
-	struct demo_cmd cmd = {};
-	u32 depth;
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(DEMO_CMD_CREATE_CQ),
+		.create_cq.ring_dma = cpu_to_le64(ring),
+		.create_cq.log_depth = cpu_to_le32(ilog2(cq->depth)),
+		.create_cq.dbr_dma = cpu_to_le64(dbr),
+	};
 	int err;
 
-	if (attrs)
-		return -EOPNOTSUPP;
-	if (attr->flags || !attr->cqe ||
-	    attr->cqe > le32_to_cpu(dev->attr.max_cqe))
-		return -EINVAL;
-
-	depth = roundup_pow_of_two(attr->cqe);
-	cq->ring = dma_alloc_coherent(dev->dma_dev, depth * sizeof(*cq->ring),
-				      &cq->ring_dma, GFP_KERNEL);
-	if (!cq->ring)
-		return -ENOMEM;
-	cq->depth = depth;
-	spin_lock_init(&cq->lock);
-
-	cmd.opcode = cpu_to_le16(DEMO_CMD_CREATE_CQ);
-	cmd.create_cq.ring_dma = cpu_to_le64(cq->ring_dma);
-	cmd.create_cq.log_depth = cpu_to_le32(ilog2(depth));
 	err = demo_cmd_exec(dev, &cmd);
 	if (err)
-		goto err_ring;
+		return err;
 	cq->cqn = le32_to_cpu(cmd.create_cq.cqn);
 	err = xa_err(xa_store_irq(&dev->cq_xa, cq->cqn, cq, GFP_KERNEL));
-	if (err)
-		goto err_destroy;
-	ibcq->cqe = depth;
-	return 0;
-
-err_destroy:
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = cpu_to_le16(DEMO_CMD_DESTROY_CQ);
-	cmd.destroy.num = cpu_to_le32(cq->cqn);
-	demo_cmd_exec(dev, &cmd);
-err_ring:
-	dma_free_coherent(dev->dma_dev, depth * sizeof(*cq->ring), cq->ring,
-			  cq->ring_dma);
+	if (err) {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = cpu_to_le16(DEMO_CMD_DESTROY_CQ);
+		cmd.destroy.num = cpu_to_le32(cq->cqn);
+		demo_cmd_exec(dev, &cmd);
+	}
 	return err;
 }
 
-int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+/* Make the device forget the CQ; no completion event for it after this. */
+static int demo_cq_destroy_hw(struct demo_dev *dev, struct demo_cq *cq)
 {
-	struct demo_dev *dev = to_demo_dev(ibcq->device);
-	struct demo_cq *cq = to_demo_cq(ibcq);
 	struct demo_cmd cmd = {
 		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_CQ),
 		.destroy.num = cpu_to_le32(cq->cqn),
@@ -207,12 +197,117 @@ int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 	err = demo_cmd_exec(dev, &cmd);
 	if (err)
 		return err;
-	/* No completion event for this CQ is in flight after this. */
 	xa_erase_irq(&dev->cq_xa, cq->cqn);
 	dmod_synchronize_irq(dev->hw);
 	synchronize_rcu();
-	dma_free_coherent(dev->dma_dev, cq->depth * sizeof(*cq->ring), cq->ring,
-			  cq->ring_dma);
+	return 0;
+}
+
+int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		   struct uverbs_attr_bundle *attrs)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	u32 depth;
+	int err;
+
+	if (attrs)
+		return -EOPNOTSUPP;
+	if (attr->flags || !attr->cqe ||
+	    attr->cqe > le32_to_cpu(dev->attr.max_cqe))
+		return -EINVAL;
+
+	/* The device's smallest CQ has two entries. */
+	depth = roundup_pow_of_two(max(attr->cqe, 2U));
+	cq->ring = dma_alloc_coherent(dev->dma_dev, depth * sizeof(*cq->ring),
+				      &cq->ring_dma, GFP_KERNEL);
+	if (!cq->ring)
+		return -ENOMEM;
+	cq->depth = depth;
+	spin_lock_init(&cq->lock);
+
+	err = demo_cq_cmd_create(dev, cq, cq->ring_dma, 0);
+	if (err) {
+		dma_free_coherent(dev->dma_dev, depth * sizeof(*cq->ring),
+				  cq->ring, cq->ring_dma);
+		return err;
+	}
+	ibcq->cqe = depth;
+	return 0;
+}
+
+/*
+ * A user CQ: the ring and its doorbell record are mapped into the process,
+ * which polls the ring and stores its consumer index in the record.
+ */
+int demo_create_user_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+			struct uverbs_attr_bundle *attrs)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct ib_udata *udata = &attrs->driver_udata;
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	struct demo_create_cq_resp resp = {};
+	struct demo_create_cq req;
+	size_t ring;
+	int err;
+
+	err = ib_copy_validate_udata_in_cm(udata, req, reserved, 0);
+	if (err)
+		return err;
+	if (req.reserved)
+		return -EINVAL;
+	/* The device's rings are kernel memory: no user-supplied buffers. */
+	if (uverbs_attr_is_valid(attrs, UVERBS_ATTR_CREATE_CQ_BUFFER_VA) ||
+	    uverbs_attr_is_valid(attrs, UVERBS_ATTR_CREATE_CQ_BUFFER_FD) ||
+	    uverbs_attr_is_valid(attrs, UVERBS_ATTR_CREATE_CQ_BUF_UMEM))
+		return -EOPNOTSUPP;
+	if (attr->flags || !attr->cqe ||
+	    attr->cqe > le32_to_cpu(dev->attr.max_cqe))
+		return -EINVAL;
+
+	cq->depth = roundup_pow_of_two(max(attr->cqe, 2U));
+	spin_lock_init(&cq->lock);
+	ring = cq->depth * sizeof(struct demo_cqe);
+	cq->uq = demo_uq_alloc(dev, attrs->context,
+			       ring + sizeof(struct demo_cq_dbr));
+	if (IS_ERR(cq->uq))
+		return PTR_ERR(cq->uq);
+	err = demo_cq_cmd_create(dev, cq, cq->uq->dma, cq->uq->dma + ring);
+	if (err)
+		goto err_uq;
+
+	resp.mmap_offset = rdma_user_mmap_get_offset(&cq->uq->entry);
+	resp.cqn = cq->cqn;
+	resp.depth = cq->depth;
+	resp.mmap_size = cq->uq->size;
+	resp.dbr_offset = ring;
+	ibcq->cqe = cq->depth;
+	err = ib_respond_udata(udata, resp);
+	if (err)
+		goto err_cq;
+	return 0;
+
+err_cq:
+	demo_cq_destroy_hw(dev, cq);
+err_uq:
+	demo_uq_free(dev, cq->uq);
+	return err;
+}
+
+int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+{
+	struct demo_dev *dev = to_demo_dev(ibcq->device);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	int err;
+
+	err = demo_cq_destroy_hw(dev, cq);
+	if (err)
+		return err;
+	if (cq->uq)
+		demo_uq_free(dev, cq->uq);
+	else
+		dma_free_coherent(dev->dma_dev, cq->depth * sizeof(*cq->ring),
+				  cq->ring, cq->ring_dma);
 	return 0;
 }
 
@@ -292,6 +387,9 @@ int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
 	u16 ci0;
 	int n = 0, ret;
 
+	/* The process polls a user CQ; the kernel does not parse its ring. */
+	if (cq->uq)
+		return -EOPNOTSUPP;
 	spin_lock_irqsave(&cq->lock, flags);
 	ci0 = cq->ci;
 	while (n < num_entries) {
@@ -319,7 +417,7 @@ int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 		db |= DEMO_DB_CQ_SOLICITED;
 	dmod_reg_write(dev->hw, DEMO_DB_CQ, db);
 
-	if (flags & IB_CQ_REPORT_MISSED_EVENTS) {
+	if ((flags & IB_CQ_REPORT_MISSED_EVENTS) && !cq->uq) {
 		spin_lock_irqsave(&cq->lock, irqflags);
 		missed = READ_ONCE(cq->ring[cq->ci & (cq->depth - 1)].owner) ==
 			 !(cq->ci & cq->depth);

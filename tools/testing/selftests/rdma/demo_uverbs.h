@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
+#include <rdma/demo-abi.h>
 
 #define UV_MAX_ATTRS 12
 
@@ -334,6 +336,589 @@ static inline bool uv_iommu_translates(const char *ibdev)
 	if (uv_read_line(path, buf, sizeof(buf)))
 		return false;
 	return !strcmp(buf, "DMA") || !strcmp(buf, "DMA-FQ");
+}
+
+/* --- write() commands, carried by the INVOKE_WRITE ioctl */
+
+/*
+ * Run write() command @id: @in/@in_len is the core request, @out/@out_len
+ * the core response (none if @out_len is 0), @uhw_in and @uhw_out the
+ * driver's udata (none if NULL).
+ */
+static inline int uv_write_cmd(int fd, __u32 id, const void *in, size_t in_len,
+			       void *out, size_t out_len, const void *uhw_in,
+			       size_t uhw_in_len, void *uhw_out,
+			       size_t uhw_out_len)
+{
+	struct uv_cmd cmd;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_DEVICE, UVERBS_METHOD_INVOKE_WRITE);
+	uv_attr_u64(&cmd, UVERBS_ATTR_WRITE_CMD, id);
+	uv_attr_in(&cmd, UVERBS_ATTR_CORE_IN, in, in_len);
+	if (out_len)
+		uv_attr_out(&cmd, UVERBS_ATTR_CORE_OUT, out, out_len);
+	if (uhw_in)
+		uv_attr_in(&cmd, UVERBS_ATTR_UHW_IN, uhw_in, uhw_in_len);
+	if (uhw_out)
+		uv_attr_out(&cmd, UVERBS_ATTR_UHW_OUT, uhw_out, uhw_out_len);
+	return uv_ioctl(fd, &cmd);
+}
+
+/* --- the demo device's queue formats (its datasheet; little endian) */
+
+enum {
+	UV_WQE_SEND = 1,
+	UV_WQE_SEND_IMM,
+	UV_WQE_WRITE,
+	UV_WQE_WRITE_IMM,
+	UV_WQE_READ,
+	UV_WQE_RECV,
+};
+
+enum {
+	UV_CQE_OK = 0,
+	UV_CQE_LOC_LEN_ERR,
+	UV_CQE_LOC_PROT_ERR,
+	UV_CQE_REM_ACCESS_ERR,
+	UV_CQE_REM_INV_REQ_ERR,
+	UV_CQE_RNR_RETRY_EXC,
+	UV_CQE_WR_FLUSH_ERR,
+	UV_CQE_REM_OP_ERR,
+	UV_CQE_FATAL_ERR,
+	UV_CQE_RETRY_EXC,
+};
+
+#define UV_WQE_F_SIGNALED	0x1
+#define UV_WQE_F_SOLICITED	0x2
+#define UV_CQE_F_IMM		0x1
+#define UV_CQE_F_RECV		0x2
+
+struct uv_hw_sge {
+	__u64 addr;
+	__u32 length;
+	__u32 lkey;
+};
+
+struct uv_hw_wqe {
+	__u8 opcode;
+	__u8 flags;
+	__u8 num_sge;
+	__u8 rsvd;
+	__be32 imm;
+	__u64 remote_addr;
+	__u32 rkey;
+	__u32 rsvd2;
+	__u64 rsvd3;
+	struct uv_hw_sge sge[2];
+};
+
+struct uv_hw_cqe {
+	__u8 opcode;
+	__u8 status;
+	__u8 flags;
+	__u8 owner;
+	__u32 qpn;
+	__u16 wqe_idx;
+	__u16 src_lid;
+	__u32 src_qpn;
+	__u32 byte_len;
+	__be32 imm;
+	__u64 rsvd;
+};
+
+struct uv_hw_qp_dbr {
+	__u32 sq_pi;
+	__u32 rq_pi;
+};
+
+struct uv_hw_cq_dbr {
+	__u32 ci;
+	__u32 rsvd;
+};
+
+/* --- user context with the demo driver's response */
+
+static inline int _uv_get_context_drv(int fd, const void *uhw_in,
+				      size_t uhw_in_len,
+				      struct demo_alloc_ucontext_resp *resp)
+{
+	struct uv_cmd cmd;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_DEVICE, UVERBS_METHOD_GET_CONTEXT);
+	if (uhw_in)
+		uv_attr_in(&cmd, UVERBS_ATTR_UHW_IN, uhw_in, uhw_in_len);
+	uv_attr_out(&cmd, UVERBS_ATTR_UHW_OUT, resp, sizeof(*resp));
+	return uv_ioctl(fd, &cmd);
+}
+
+#define uv_get_context_drv(fd, r) ASSERT_EQ(0, _uv_get_context_drv(fd, NULL, 0, r))
+#define uv_err_get_context_drv(e, fd, in, len, r) \
+	ASSERT_EQ(e, _uv_get_context_drv(fd, in, len, r))
+
+/* --- completion queues, polled in userspace */
+
+struct uv_cq {
+	int fd;
+	__u32 handle;
+	__u32 depth;
+	__u16 ci;
+	struct demo_create_cq_resp resp;
+	void *map;
+	struct uv_hw_cqe *ring;
+	struct uv_hw_cq_dbr *dbr;
+};
+
+static inline int _uv_create_comp_channel(int fd, int *chan)
+{
+	struct ib_uverbs_create_comp_channel req = {};
+	struct ib_uverbs_create_comp_channel_resp resp = {};
+	int rc;
+
+	rc = uv_write_cmd(fd, IB_USER_VERBS_CMD_CREATE_COMP_CHANNEL, &req,
+			  sizeof(req), &resp, sizeof(resp), NULL, 0, NULL, 0);
+	if (!rc)
+		*chan = resp.fd;
+	return rc;
+}
+
+#define uv_create_comp_channel(fd, c) ASSERT_EQ(0, _uv_create_comp_channel(fd, c))
+
+/*
+ * Create a CQ of at least @cqe entries and map it. @uhw/@uhw_len replaces
+ * the driver request (NULL: a zeroed struct demo_create_cq); @chan is a
+ * completion channel fd or -1.
+ */
+static inline int __uv_create_cq(int fd, __u32 cqe, int chan,
+				 const void *uhw, size_t uhw_len,
+				 struct uv_cq *cq)
+{
+	struct ib_uverbs_create_cq req = {
+		.user_handle = (uintptr_t)cq,
+		.cqe = cqe,
+		.comp_channel = chan,
+	};
+	struct ib_uverbs_create_cq_resp resp = {};
+	struct demo_create_cq dreq = {};
+	int rc;
+
+	memset(cq, 0, sizeof(*cq));
+	cq->fd = fd;
+	rc = uv_write_cmd(fd, IB_USER_VERBS_CMD_CREATE_CQ, &req, sizeof(req),
+			  &resp, sizeof(resp), uhw ? uhw : &dreq,
+			  uhw ? uhw_len : sizeof(dreq), &cq->resp,
+			  sizeof(cq->resp));
+	if (rc)
+		return rc;
+	cq->handle = resp.cq_handle;
+	cq->depth = cq->resp.depth;
+	cq->map = mmap(NULL, cq->resp.mmap_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, cq->resp.mmap_offset);
+	if (cq->map == MAP_FAILED)
+		return errno;
+	cq->ring = cq->map;
+	cq->dbr = cq->map + cq->resp.dbr_offset;
+	return 0;
+}
+
+static inline int _uv_create_cq(int fd, __u32 cqe, int chan, struct uv_cq *cq)
+{
+	return __uv_create_cq(fd, cqe, chan, NULL, 0, cq);
+}
+
+static inline int _uv_destroy_cq(struct uv_cq *cq)
+{
+	struct ib_uverbs_destroy_cq req = { .cq_handle = cq->handle };
+	struct ib_uverbs_destroy_cq_resp resp;
+
+	if (cq->map && cq->map != MAP_FAILED)
+		munmap(cq->map, cq->resp.mmap_size);
+	cq->map = NULL;
+	return uv_write_cmd(cq->fd, IB_USER_VERBS_CMD_DESTROY_CQ, &req,
+			    sizeof(req), &resp, sizeof(resp), NULL, 0, NULL, 0);
+}
+
+static inline int _uv_req_notify_cq(struct uv_cq *cq, bool solicited)
+{
+	struct ib_uverbs_req_notify_cq req = {
+		.cq_handle = cq->handle,
+		.solicited_only = solicited,
+	};
+
+	return uv_write_cmd(cq->fd, IB_USER_VERBS_CMD_REQ_NOTIFY_CQ, &req,
+			    sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* The kernel's POLL_CQ, which the demo driver refuses for user CQs. */
+static inline int _uv_kernel_poll_cq(struct uv_cq *cq)
+{
+	struct ib_uverbs_poll_cq req = { .cq_handle = cq->handle, .ne = 1 };
+	struct {
+		struct ib_uverbs_poll_cq_resp hdr;
+		struct ib_uverbs_wc wc;
+	} resp;
+
+	return uv_write_cmd(cq->fd, IB_USER_VERBS_CMD_POLL_CQ, &req,
+			    sizeof(req), &resp, sizeof(resp), NULL, 0, NULL, 0);
+}
+
+#define uv_create_cq(fd, n, ch, cq) ASSERT_EQ(0, _uv_create_cq(fd, n, ch, cq))
+#define uv_err_create_cq(e, fd, n, ch, cq) \
+	ASSERT_EQ(e, _uv_create_cq(fd, n, ch, cq))
+#define uv_destroy_cq(cq) ASSERT_EQ(0, _uv_destroy_cq(cq))
+#define uv_req_notify_cq(cq, s) ASSERT_EQ(0, _uv_req_notify_cq(cq, s))
+
+/* Take the next CQE, if the device has written one; returns 1 or 0. */
+static inline int uv_poll_cq(struct uv_cq *cq, struct uv_hw_cqe *cqe)
+{
+	struct uv_hw_cqe *e = &cq->ring[cq->ci & (cq->depth - 1)];
+
+	if (__atomic_load_n(&e->owner, __ATOMIC_ACQUIRE) !=
+	    !(cq->ci & cq->depth))
+		return 0;
+	*cqe = *e;
+	cq->ci++;
+	/* The device reads the consumer index when the CQ looks full. */
+	__atomic_store_n(&cq->dbr->ci, cq->ci, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* Wait up to @ms milliseconds for the next CQE; 0 or ETIMEDOUT. */
+static inline int uv_wait_cq(struct uv_cq *cq, struct uv_hw_cqe *cqe, int ms)
+{
+	int i, rc = ETIMEDOUT;
+
+	for (i = 0; i <= ms * 10 && rc; i++) {
+		if (uv_poll_cq(cq, cqe))
+			rc = 0;
+		else
+			usleep(100);
+	}
+	return rc;
+}
+
+/* --- RC queue pairs, posted to in userspace */
+
+/* enum ib_qp_attr_mask, enum ib_qp_state and enum ib_mtu: not in uapi */
+enum {
+	UV_QP_STATE = 1 << 0,
+	UV_QP_ACCESS_FLAGS = 1 << 3,
+	UV_QP_PKEY_INDEX = 1 << 4,
+	UV_QP_PORT = 1 << 5,
+	UV_QP_AV = 1 << 7,
+	UV_QP_PATH_MTU = 1 << 8,
+	UV_QP_TIMEOUT = 1 << 9,
+	UV_QP_RETRY_CNT = 1 << 10,
+	UV_QP_RNR_RETRY = 1 << 11,
+	UV_QP_RQ_PSN = 1 << 12,
+	UV_QP_MAX_QP_RD_ATOMIC = 1 << 13,
+	UV_QP_MIN_RNR_TIMER = 1 << 15,
+	UV_QP_SQ_PSN = 1 << 16,
+	UV_QP_MAX_DEST_RD_ATOMIC = 1 << 17,
+	UV_QP_DEST_QPN = 1 << 20,
+};
+
+enum {
+	UV_QPS_RESET,
+	UV_QPS_INIT,
+	UV_QPS_RTR,
+	UV_QPS_RTS,
+	UV_QPS_SQD,
+	UV_QPS_SQE,
+	UV_QPS_ERR,
+};
+
+#define UV_MTU_4096 5
+
+struct uv_qp {
+	int fd;
+	__u32 handle;
+	__u32 qpn;
+	__u16 sq_pi, rq_pi;
+	struct demo_create_qp_resp resp;
+	void *map;
+	struct uv_hw_wqe *sq, *rq;
+	struct uv_hw_qp_dbr *dbr;
+};
+
+struct uv_qp_init {
+	__u32 pd;
+	struct uv_cq *scq, *rcq;
+	__u32 max_send_wr, max_recv_wr;
+	__u32 max_inline;
+	bool sig_all;
+};
+
+static inline int __uv_create_qp(int fd, const struct uv_qp_init *init,
+				 const void *uhw, size_t uhw_len,
+				 struct uv_qp *qp)
+{
+	struct ib_uverbs_create_qp req = {
+		.user_handle = (uintptr_t)qp,
+		.pd_handle = init->pd,
+		.send_cq_handle = init->scq->handle,
+		.recv_cq_handle = init->rcq->handle,
+		.max_send_wr = init->max_send_wr,
+		.max_recv_wr = init->max_recv_wr,
+		.max_send_sge = 1,
+		.max_recv_sge = 1,
+		.max_inline_data = init->max_inline,
+		.sq_sig_all = init->sig_all,
+		.qp_type = IB_UVERBS_QPT_RC,
+	};
+	struct ib_uverbs_create_qp_resp resp = {};
+	struct demo_create_qp dreq = {};
+	int rc;
+
+	memset(qp, 0, sizeof(*qp));
+	qp->fd = fd;
+	rc = uv_write_cmd(fd, IB_USER_VERBS_CMD_CREATE_QP, &req, sizeof(req),
+			  &resp, sizeof(resp), uhw ? uhw : &dreq,
+			  uhw ? uhw_len : sizeof(dreq), &qp->resp,
+			  sizeof(qp->resp));
+	if (rc)
+		return rc;
+	qp->handle = resp.qp_handle;
+	qp->qpn = resp.qpn;
+	qp->map = mmap(NULL, qp->resp.mmap_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, qp->resp.mmap_offset);
+	if (qp->map == MAP_FAILED)
+		return errno;
+	qp->sq = qp->map + qp->resp.sq_offset;
+	qp->rq = qp->map + qp->resp.rq_offset;
+	qp->dbr = qp->map + qp->resp.dbr_offset;
+	return 0;
+}
+
+static inline int _uv_create_qp(int fd, const struct uv_qp_init *init,
+				struct uv_qp *qp)
+{
+	return __uv_create_qp(fd, init, NULL, 0, qp);
+}
+
+static inline int _uv_destroy_qp(struct uv_qp *qp)
+{
+	struct ib_uverbs_destroy_qp req = { .qp_handle = qp->handle };
+	struct ib_uverbs_destroy_qp_resp resp;
+
+	if (qp->map && qp->map != MAP_FAILED)
+		munmap(qp->map, qp->resp.mmap_size);
+	qp->map = NULL;
+	return uv_write_cmd(qp->fd, IB_USER_VERBS_CMD_DESTROY_QP, &req,
+			    sizeof(req), &resp, sizeof(resp), NULL, 0, NULL, 0);
+}
+
+static inline int _uv_modify_qp(struct uv_qp *qp,
+				struct ib_uverbs_modify_qp *req)
+{
+	req->qp_handle = qp->handle;
+	return uv_write_cmd(qp->fd, IB_USER_VERBS_CMD_MODIFY_QP, req,
+			    sizeof(*req), NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* The QP state the kernel reports (enum ib_qp_state). */
+static inline int uv_query_qp_state(struct uv_qp *qp)
+{
+	struct ib_uverbs_query_qp req = {
+		.qp_handle = qp->handle,
+		.attr_mask = UV_QP_STATE,
+	};
+	struct ib_uverbs_query_qp_resp resp = {};
+	int rc;
+
+	rc = uv_write_cmd(qp->fd, IB_USER_VERBS_CMD_QUERY_QP, &req,
+			  sizeof(req), &resp, sizeof(resp), NULL, 0, NULL, 0);
+	return rc ? -rc : resp.qp_state;
+}
+
+static inline int _uv_qp_to_init(struct uv_qp *qp, __u32 access)
+{
+	struct ib_uverbs_modify_qp m = {
+		.attr_mask = UV_QP_STATE | UV_QP_PKEY_INDEX | UV_QP_PORT |
+			     UV_QP_ACCESS_FLAGS,
+		.qp_state = UV_QPS_INIT,
+		.port_num = 1,
+		.qp_access_flags = access,
+	};
+
+	return _uv_modify_qp(qp, &m);
+}
+
+static inline int _uv_qp_to_rtr(struct uv_qp *qp, __u16 dlid, __u32 dqpn,
+				__u8 rnr_retry)
+{
+	struct ib_uverbs_modify_qp m = {
+		.attr_mask = UV_QP_STATE | UV_QP_AV | UV_QP_PATH_MTU |
+			     UV_QP_DEST_QPN | UV_QP_RQ_PSN |
+			     UV_QP_MAX_DEST_RD_ATOMIC | UV_QP_MIN_RNR_TIMER,
+		.qp_state = UV_QPS_RTR,
+		.dest = { .dlid = dlid, .port_num = 1 },
+		.path_mtu = UV_MTU_4096,
+		.dest_qp_num = dqpn,
+		.max_dest_rd_atomic = 1,
+		.min_rnr_timer = 1,
+	};
+	struct ib_uverbs_modify_qp r = {
+		.attr_mask = UV_QP_STATE | UV_QP_TIMEOUT | UV_QP_RETRY_CNT |
+			     UV_QP_RNR_RETRY | UV_QP_SQ_PSN |
+			     UV_QP_MAX_QP_RD_ATOMIC,
+		.qp_state = UV_QPS_RTS,
+		.timeout = 14,
+		.retry_cnt = 7,
+		.rnr_retry = rnr_retry,
+		.max_rd_atomic = 1,
+	};
+	int rc = _uv_modify_qp(qp, &m);
+
+	return rc ? rc : _uv_modify_qp(qp, &r);
+}
+
+/* INIT, RTR and RTS towards QP @dqpn on the port with LID @dlid. */
+static inline int _uv_qp_connect(struct uv_qp *qp, __u32 access, __u16 dlid,
+				 __u32 dqpn, __u8 rnr_retry)
+{
+	int rc = _uv_qp_to_init(qp, access);
+
+	return rc ? rc : _uv_qp_to_rtr(qp, dlid, dqpn, rnr_retry);
+}
+
+#define uv_create_qp(fd, i, qp) ASSERT_EQ(0, _uv_create_qp(fd, i, qp))
+#define uv_err_create_qp(e, fd, i, qp) ASSERT_EQ(e, _uv_create_qp(fd, i, qp))
+#define uv_destroy_qp(qp) ASSERT_EQ(0, _uv_destroy_qp(qp))
+#define uv_qp_connect(qp, a, l, n, r) \
+	ASSERT_EQ(0, _uv_qp_connect(qp, a, l, n, r))
+
+/*
+ * The send doorbell: a POST_SEND with @wr_count work requests. With none
+ * it tells the device to read the QP's doorbell record.
+ */
+static inline int _uv_post_send_cmd(struct uv_qp *qp, __u32 wr_count)
+{
+	struct {
+		struct ib_uverbs_post_send hdr;
+		struct ib_uverbs_send_wr wr;
+	} req = {
+		.hdr = {
+			.qp_handle = qp->handle,
+			.wr_count = wr_count,
+			.wqe_size = sizeof(struct ib_uverbs_send_wr),
+		},
+		.wr = { .opcode = IB_UVERBS_WR_SEND },
+	};
+	struct ib_uverbs_post_send_resp resp;
+
+	return uv_write_cmd(qp->fd, IB_USER_VERBS_CMD_POST_SEND, &req,
+			    sizeof(req.hdr) + wr_count * sizeof(req.wr),
+			    &resp, sizeof(resp), NULL, 0, NULL, 0);
+}
+
+static inline int _uv_post_recv_cmd(struct uv_qp *qp, __u32 wr_count)
+{
+	struct {
+		struct ib_uverbs_post_recv hdr;
+		struct ib_uverbs_recv_wr wr;
+	} req = {
+		.hdr = {
+			.qp_handle = qp->handle,
+			.wr_count = wr_count,
+			.wqe_size = sizeof(struct ib_uverbs_recv_wr),
+		},
+	};
+	struct ib_uverbs_post_recv_resp resp;
+
+	return uv_write_cmd(qp->fd, IB_USER_VERBS_CMD_POST_RECV, &req,
+			    sizeof(req.hdr) + wr_count * sizeof(req.wr),
+			    &resp, sizeof(resp), NULL, 0, NULL, 0);
+}
+
+struct uv_wr {
+	__u8 opcode;		/* UV_WQE_* */
+	__u8 flags;		/* UV_WQE_F_* */
+	__u64 addr;		/* local buffer */
+	__u32 length;
+	__u32 lkey;
+	__u64 remote_addr;
+	__u32 rkey;
+	__be32 imm;
+};
+
+/* Write a send WQE, publish the producer index, ring the doorbell. */
+static inline int _uv_post_send(struct uv_qp *qp, const struct uv_wr *wr)
+{
+	struct uv_hw_wqe *w = &qp->sq[qp->sq_pi & (qp->resp.sq_depth - 1)];
+
+	memset(w, 0, sizeof(*w));
+	w->opcode = wr->opcode;
+	w->flags = wr->flags;
+	w->imm = wr->imm;
+	w->remote_addr = wr->remote_addr;
+	w->rkey = wr->rkey;
+	w->num_sge = wr->length ? 1 : 0;
+	w->sge[0].addr = wr->addr;
+	w->sge[0].length = wr->length;
+	w->sge[0].lkey = wr->lkey;
+	qp->sq_pi++;
+	__atomic_store_n(&qp->dbr->sq_pi, qp->sq_pi, __ATOMIC_RELEASE);
+	return _uv_post_send_cmd(qp, 0);
+}
+
+/* Receives need no system call: the device reads the record. */
+static inline void uv_post_recv(struct uv_qp *qp, __u64 addr, __u32 length,
+				__u32 lkey)
+{
+	struct uv_hw_wqe *w = &qp->rq[qp->rq_pi & (qp->resp.rq_depth - 1)];
+
+	memset(w, 0, sizeof(*w));
+	w->opcode = UV_WQE_RECV;
+	w->num_sge = 1;
+	w->sge[0].addr = addr;
+	w->sge[0].length = length;
+	w->sge[0].lkey = lkey;
+	qp->rq_pi++;
+	__atomic_store_n(&qp->dbr->rq_pi, qp->rq_pi, __ATOMIC_RELEASE);
+}
+
+#define uv_post_send(qp, wr) ASSERT_EQ(0, _uv_post_send(qp, wr))
+
+/* --- what the RDMA core tracks (rdma resource show) */
+
+/* The number of @type objects (pd, cq, qp, mr, ctx) of @ibdev, or -1. */
+static inline long uv_res_count(const char *ibdev, const char *type)
+{
+	char line[512], key[32], tag[80];
+	long val, found = -1;
+	FILE *f;
+	char *p;
+	int n;
+
+	f = popen("rdma resource show 2>/dev/null", "r");
+	if (!f)
+		return -1;
+	snprintf(tag, sizeof(tag), " %s: ", ibdev);
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, tag);
+		if (!p)
+			continue;
+		p += strlen(tag);
+		while (sscanf(p, "%31s %ld%n", key, &val, &n) == 2) {
+			if (!strcmp(key, type))
+				found = val;
+			p += n;
+		}
+	}
+	pclose(f);
+	return found;
+}
+
+/* The LID of port 1 of @ibdev, from sysfs; 0 if unknown. */
+static inline __u16 uv_lid(const char *ibdev)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/lid",
+		 ibdev);
+	if (uv_read_line(path, buf, sizeof(buf)))
+		return 0;
+	return strtoul(buf, NULL, 0);
 }
 
 #endif /* __DEMO_UVERBS_H */

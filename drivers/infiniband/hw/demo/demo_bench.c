@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * RC bandwidth and latency over kernel verbs between any two RDMA devices.
+ *
+ * Comparing the demo HCA with another device (rxe on a veth pair, say) is
+ * only fair if the same code drives both, so this uses nothing but core
+ * verbs: one RC QP on each device, DMA MRs, CQs polled directly. Write
+ * "<device> <device>" to /sys/kernel/debug/demo_rdma/bench; reading the
+ * file gives the figures of the last run:
+ *
+ *   write_bw <bytes> <KB/s>     RDMA WRITE, 16 in flight
+ *   send_lat 64 <ns>            half the round trip of a SEND ping-pong
+ *   memcpy_bw 4194304 <KB/s>    one CPU, for scale
+ *
+ * A benchmark prints figures; it passes or fails nothing.
+ */
+#include <linux/debugfs.h>
+#include <linux/ktime.h>
+#include <linux/seq_buf.h>
+#include <linux/slab.h>
+#include <rdma/ib_cache.h>
+#include <rdma/ib_verbs.h>
+
+#include "demo.h"
+
+#define BENCH_BUF	SZ_4M
+#define BENCH_DEPTH	16
+#define BENCH_LAT_ITERS	200
+#define BENCH_BYTES	SZ_16M
+#define BENCH_TIMEOUT	(10 * HZ)
+
+struct bench_end {
+	struct ib_device *dev;
+	struct ib_pd *pd;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+	void *buf;
+	u64 dma;
+	u32 lkey, rkey;
+};
+
+static DEFINE_MUTEX(bench_lock);
+static char *bench_out;
+static size_t bench_len;
+
+/* Every RDMA device, so a run can find its two by name. */
+static DEFINE_XARRAY(bench_devs);
+
+static int bench_add(struct ib_device *ibdev)
+{
+	return xa_err(xa_store(&bench_devs, ibdev->index, ibdev, GFP_KERNEL));
+}
+
+static void bench_remove(struct ib_device *ibdev, void *client_data)
+{
+	xa_erase(&bench_devs, ibdev->index);
+}
+
+static struct ib_client bench_client = {
+	.name = "demo_bench",
+	.add = bench_add,
+	.remove = bench_remove,
+};
+
+/* A reference on the device called @name, or NULL. */
+static struct ib_device *bench_get_dev(const char *name)
+{
+	struct ib_device *ibdev, *found = NULL;
+	unsigned long i;
+
+	xa_lock(&bench_devs);
+	xa_for_each(&bench_devs, i, ibdev) {
+		if (!strcmp(dev_name(&ibdev->dev), name) &&
+		    ib_device_try_get(ibdev)) {
+			found = ibdev;
+			break;
+		}
+	}
+	xa_unlock(&bench_devs);
+	return found;
+}
+
+static void bench_end_put(struct bench_end *e)
+{
+	if (e->qp)
+		ib_destroy_qp(e->qp);
+	if (e->cq)
+		ib_free_cq(e->cq);
+	if (e->buf && e->dma)
+		ib_dma_unmap_single(e->dev, e->dma, BENCH_BUF,
+				    DMA_BIDIRECTIONAL);
+	kfree(e->buf);
+	if (e->pd)
+		ib_dealloc_pd(e->pd);
+	if (e->dev)
+		ib_device_put(e->dev);
+}
+
+static int bench_end_get(struct bench_end *e, const char *name)
+{
+	struct ib_qp_init_attr init = {
+		.cap = { .max_send_wr = BENCH_DEPTH, .max_recv_wr = BENCH_DEPTH,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.sq_sig_type = IB_SIGNAL_ALL_WR,
+		.qp_type = IB_QPT_RC,
+	};
+	int err;
+
+	e->dev = bench_get_dev(name);
+	if (!e->dev)
+		return -ENODEV;
+	e->pd = ib_alloc_pd(e->dev, IB_PD_UNSAFE_GLOBAL_RKEY);
+	if (IS_ERR(e->pd)) {
+		err = PTR_ERR(e->pd);
+		e->pd = NULL;
+		return err;
+	}
+	e->lkey = e->pd->local_dma_lkey;
+	e->rkey = e->pd->unsafe_global_rkey;
+	e->buf = kzalloc(BENCH_BUF, GFP_KERNEL);
+	if (!e->buf)
+		return -ENOMEM;
+	e->dma = ib_dma_map_single(e->dev, e->buf, BENCH_BUF,
+				   DMA_BIDIRECTIONAL);
+	if (ib_dma_mapping_error(e->dev, e->dma)) {
+		e->dma = 0;
+		return -EIO;
+	}
+	e->cq = ib_alloc_cq(e->dev, NULL, 2 * BENCH_DEPTH, 0, IB_POLL_DIRECT);
+	if (IS_ERR(e->cq)) {
+		err = PTR_ERR(e->cq);
+		e->cq = NULL;
+		return err;
+	}
+	init.send_cq = e->cq;
+	init.recv_cq = e->cq;
+	e->qp = ib_create_qp(e->pd, &init);
+	if (IS_ERR(e->qp)) {
+		err = PTR_ERR(e->qp);
+		e->qp = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* INIT, RTR and RTS towards @peer: by LID on IB ports, by GID on RoCE. */
+static int bench_connect(struct bench_end *e, struct bench_end *peer)
+{
+	struct ib_qp_attr attr = {
+		.qp_state = IB_QPS_INIT,
+		.port_num = 1,
+		.qp_access_flags = IB_ACCESS_LOCAL_WRITE |
+				   IB_ACCESS_REMOTE_WRITE |
+				   IB_ACCESS_REMOTE_READ,
+	};
+	struct ib_port_attr pattr;
+	union ib_gid gid;
+	int err;
+
+	err = ib_modify_qp(e->qp, &attr, IB_QP_STATE | IB_QP_PKEY_INDEX |
+			   IB_QP_PORT | IB_QP_ACCESS_FLAGS);
+	if (err)
+		return err;
+
+	memset(&attr, 0, sizeof(attr));
+	err = ib_query_port(peer->dev, 1, &pattr);
+	if (err)
+		return err;
+	attr.ah_attr.type = rdma_ah_find_type(e->dev, 1);
+	rdma_ah_set_port_num(&attr.ah_attr, 1);
+	if (rdma_protocol_roce(e->dev, 1)) {
+		err = rdma_query_gid(peer->dev, 1, 0, &gid);
+		if (err)
+			return err;
+		rdma_ah_set_grh(&attr.ah_attr, &gid, 0, 0, 1, 0);
+	} else {
+		rdma_ah_set_dlid(&attr.ah_attr, pattr.lid);
+	}
+	attr.qp_state = IB_QPS_RTR;
+	attr.path_mtu = min(pattr.active_mtu, IB_MTU_1024);
+	attr.dest_qp_num = peer->qp->qp_num;
+	attr.max_dest_rd_atomic = 1;
+	attr.min_rnr_timer = 1;
+	err = ib_modify_qp(e->qp, &attr, IB_QP_STATE | IB_QP_AV |
+			   IB_QP_PATH_MTU | IB_QP_DEST_QPN | IB_QP_RQ_PSN |
+			   IB_QP_MAX_DEST_RD_ATOMIC | IB_QP_MIN_RNR_TIMER);
+	if (err)
+		return err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IB_QPS_RTS;
+	attr.timeout = 14;
+	attr.retry_cnt = 7;
+	attr.rnr_retry = 7;
+	attr.max_rd_atomic = 1;
+	return ib_modify_qp(e->qp, &attr, IB_QP_STATE | IB_QP_TIMEOUT |
+			    IB_QP_RETRY_CNT | IB_QP_RNR_RETRY | IB_QP_SQ_PSN |
+			    IB_QP_MAX_QP_RD_ATOMIC);
+}
+
+/* Poll @e's CQ until one completion arrives; its status. */
+static int bench_wait(struct bench_end *e, enum ib_wc_opcode *op)
+{
+	unsigned long end = jiffies + BENCH_TIMEOUT;
+	struct ib_wc wc;
+
+	while (!ib_poll_cq(e->cq, 1, &wc)) {
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		cond_resched();
+	}
+	if (op)
+		*op = wc.opcode;
+	return wc.status == IB_WC_SUCCESS ? 0 : -EIO;
+}
+
+static int bench_post_write(struct bench_end *a, struct bench_end *b,
+			    u32 len)
+{
+	struct ib_sge sge = {
+		.addr = a->dma, .length = len, .lkey = a->lkey,
+	};
+	struct ib_rdma_wr wr = {
+		.wr = {
+			.opcode = IB_WR_RDMA_WRITE,
+			.send_flags = IB_SEND_SIGNALED,
+			.sg_list = &sge,
+			.num_sge = 1,
+		},
+		.remote_addr = b->dma,
+		.rkey = b->rkey,
+	};
+
+	return ib_post_send(a->qp, &wr.wr, NULL);
+}
+
+/* KB/s of RDMA WRITEs of @len bytes from @a to @b, BENCH_DEPTH in flight. */
+static int bench_write_bw(struct bench_end *a, struct bench_end *b, u32 len,
+			  u64 *kbps)
+{
+	u32 n = clamp_t(u32, BENCH_BYTES / len, 16, 2000), posted = 0, done = 0;
+	ktime_t t0 = ktime_get();
+	s64 ns;
+	int err;
+
+	while (done < n) {
+		while (posted < n && posted - done < BENCH_DEPTH) {
+			err = bench_post_write(a, b, len);
+			if (err)
+				return err;
+			posted++;
+		}
+		err = bench_wait(a, NULL);
+		if (err)
+			return err;
+		done++;
+	}
+	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	*kbps = div64_u64((u64)n * len * NSEC_PER_MSEC, max_t(s64, ns, 1));
+	return 0;
+}
+
+static int bench_post_recv(struct bench_end *e)
+{
+	struct ib_sge sge = {
+		.addr = e->dma + SZ_1M, .length = 64, .lkey = e->lkey,
+	};
+	struct ib_recv_wr wr = { .sg_list = &sge, .num_sge = 1 };
+
+	return ib_post_recv(e->qp, &wr, NULL);
+}
+
+static int bench_send(struct bench_end *e)
+{
+	struct ib_sge sge = { .addr = e->dma, .length = 64, .lkey = e->lkey };
+	struct ib_send_wr wr = {
+		.opcode = IB_WR_SEND,
+		.send_flags = IB_SEND_SIGNALED,
+		.sg_list = &sge,
+		.num_sge = 1,
+	};
+
+	return ib_post_send(e->qp, &wr, NULL);
+}
+
+/* Wait for a send and a receive completion on @e, in any order. */
+static int bench_wait_pair(struct bench_end *e)
+{
+	enum ib_wc_opcode op;
+	int i, err, got = 0;
+
+	for (i = 0; i < 2; i++) {
+		err = bench_wait(e, &op);
+		if (err)
+			return err;
+		got |= op == IB_WC_RECV ? 1 : 2;
+	}
+	return got == 3 ? 0 : -EIO;
+}
+
+/* Half the round trip of a 64-byte SEND ping-pong between @a and @b. */
+static int bench_send_lat(struct bench_end *a, struct bench_end *b, u64 *ns)
+{
+	ktime_t t0;
+	int i, err;
+
+	err = bench_post_recv(a) ?: bench_post_recv(b);
+	if (err)
+		return err;
+	t0 = ktime_get();
+	for (i = 0; i < BENCH_LAT_ITERS; i++) {
+		/* a -> b; b answers once it has received */
+		err = bench_send(a) ?: bench_wait(b, NULL) ?:
+		      bench_post_recv(b) ?: bench_send(b) ?:
+		      bench_wait_pair(a) ?: bench_post_recv(a) ?:
+		      bench_wait(b, NULL);
+		if (err)
+			return err;
+	}
+	*ns = div64_u64(ktime_to_ns(ktime_sub(ktime_get(), t0)),
+			2 * BENCH_LAT_ITERS);
+	return 0;
+}
+
+/* One CPU copying the 4 MiB buffer 16 times, in 64 KiB pieces. */
+static u64 bench_memcpy_bw(struct bench_end *a, struct bench_end *b)
+{
+	ktime_t t0 = ktime_get();
+	size_t off;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		for (off = 0; off < BENCH_BUF; off += SZ_64K)
+			memcpy(b->buf + off, a->buf + off, SZ_64K);
+	return div64_u64(16ULL * BENCH_BUF * NSEC_PER_MSEC,
+			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
+}
+
+static int bench_run(const char *na, const char *nb, struct seq_buf *s)
+{
+	struct bench_end a = {}, b = {};
+	u64 v;
+	u32 len;
+	int err;
+
+	err = bench_end_get(&a, na) ?: bench_end_get(&b, nb);
+	if (err)
+		goto out;
+	err = bench_connect(&a, &b) ?: bench_connect(&b, &a);
+	if (err)
+		goto out;
+	seq_buf_printf(s, "devices %s %s\n", na, nb);
+	for (len = 64; len <= BENCH_BUF; len *= 4) {
+		err = bench_write_bw(&a, &b, len, &v);
+		if (err)
+			goto out;
+		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
+	}
+	err = bench_send_lat(&a, &b, &v);
+	if (err)
+		goto out;
+	seq_buf_printf(s, "send_lat 64 %llu\n", v);
+	seq_buf_printf(s, "memcpy_bw %u %llu\n", BENCH_BUF,
+		       bench_memcpy_bw(&a, &b));
+out:
+	bench_end_put(&b);
+	bench_end_put(&a);
+	return err;
+}
+
+static ssize_t bench_write(struct file *f, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char in[2 * IB_DEVICE_NAME_MAX + 2], na[IB_DEVICE_NAME_MAX],
+	     nb[IB_DEVICE_NAME_MAX];
+	struct seq_buf s;
+	char *out;
+	int err;
+
+	if (len >= sizeof(in))
+		return -EINVAL;
+	if (copy_from_user(in, ubuf, len))
+		return -EFAULT;
+	in[len] = 0;
+	if (sscanf(in, "%63s %63s", na, nb) != 2)
+		return -EINVAL;
+	out = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+	seq_buf_init(&s, out, PAGE_SIZE);
+
+	mutex_lock(&bench_lock);
+	err = bench_run(na, nb, &s);
+	if (err) {
+		kfree(out);
+	} else {
+		kfree(bench_out);
+		bench_out = out;
+		bench_len = seq_buf_used(&s);
+	}
+	mutex_unlock(&bench_lock);
+	return err ?: len;
+}
+
+static ssize_t bench_read(struct file *f, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&bench_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, bench_out, bench_len);
+	mutex_unlock(&bench_lock);
+	return ret;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.read = bench_read,
+	.write = bench_write,
+	.llseek = default_llseek,
+};
+
+int demo_bench_init(struct dentry *parent)
+{
+	int err;
+
+	err = ib_register_client(&bench_client);
+	if (err)
+		return err;
+	debugfs_create_file("bench", 0600, parent, NULL, &bench_fops);
+	return 0;
+}
+
+/* After the debugfs file is gone. */
+void demo_bench_exit(void)
+{
+	ib_unregister_client(&bench_client);
+	kfree(bench_out);
+	bench_out = NULL;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Userspace RC bandwidth and latency between two demo HCAs.
+ *
+ * The process drives the user queues itself (demo_uverbs.h): RDMA WRITE
+ * bandwidth with 16 WQEs in flight for 64 bytes to 4 MiB, and the
+ * latency of a 64-byte SEND ping-pong, from the HCA on a PCI function to
+ * the one on a platform device. The output has the format of the kernel
+ * verbs benchmark (debugfs demo_rdma/bench) so the two can be compared:
+ *
+ *   write_bw <bytes> <KB/s>
+ *   send_lat 64 <ns>
+ *
+ * A benchmark prints figures; it passes or fails nothing.
+ */
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../kselftest.h"
+#include "demo_uverbs.h"
+
+#define BUF	(4UL << 20)
+#define DEPTH	16
+#define BYTES	(16UL << 20)
+#define LAT_ITERS 200
+
+struct end {
+	int fd;
+	char ibdev[64];
+	__u32 pd, mr, key;
+	struct uv_cq cq;
+	struct uv_qp qp;
+	unsigned char *buf;
+};
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "demo_rc_bench: %s: %s\n", what, strerror(err));
+	exit(KSFT_FAIL);
+}
+
+static void end_open(struct end *e, enum uv_bus bus)
+{
+	struct demo_alloc_ucontext_resp caps;
+	struct uv_qp_init init = { .max_send_wr = DEPTH,
+				   .max_recv_wr = DEPTH };
+	int rc;
+
+	e->fd = uv_open_demo(bus, 0, e->ibdev, sizeof(e->ibdev));
+	if (e->fd < 0) {
+		printf("# no demo HCA on that bus\n");
+		exit(KSFT_SKIP);
+	}
+	rc = _uv_get_context_drv(e->fd, NULL, 0, &caps);
+	if (!rc)
+		rc = _uv_alloc_pd(e->fd, &e->pd);
+	if (!rc)
+		rc = _uv_create_cq(e->fd, 2 * DEPTH, -1, &e->cq);
+	if (rc)
+		die("setup", rc);
+	init.pd = e->pd;
+	init.scq = &e->cq;
+	init.rcq = &e->cq;
+	rc = _uv_create_qp(e->fd, &init, &e->qp);
+	if (rc)
+		die("create QP", rc);
+	e->buf = mmap(NULL, BUF, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (e->buf == MAP_FAILED)
+		die("mmap", errno);
+	rc = _uv_reg_mr(e->fd, e->pd, e->buf, BUF, (uintptr_t)e->buf,
+			IB_UVERBS_ACCESS_LOCAL_WRITE |
+			IB_UVERBS_ACCESS_REMOTE_WRITE, &e->mr, &e->key);
+	if (rc)
+		die("reg MR", rc);
+}
+
+static void wait_one(struct end *e)
+{
+	struct uv_hw_cqe c;
+	int rc = uv_wait_cq(&e->cq, &c, 10000);
+
+	if (rc)
+		die("completion", rc);
+	if (c.status != UV_CQE_OK)
+		die("completion status", EIO);
+}
+
+static void post(struct end *e, __u8 op, __u32 len, struct end *r)
+{
+	struct uv_wr wr = {
+		.opcode = op,
+		.flags = UV_WQE_F_SIGNALED,
+		.addr = (uintptr_t)e->buf,
+		.length = len,
+		.lkey = e->key,
+	};
+	int rc;
+
+	if (r) {
+		wr.remote_addr = (uintptr_t)r->buf;
+		wr.rkey = r->key;
+	}
+	rc = _uv_post_send(&e->qp, &wr);
+	if (rc)
+		die("post", rc);
+}
+
+int main(void)
+{
+	struct end a = {}, b = {};
+	unsigned long len, n, posted, done;
+	double t0;
+	int i, rc;
+
+	end_open(&a, UV_BUS_PCI);
+	end_open(&b, UV_BUS_PLATFORM);
+	rc = _uv_qp_connect(&a.qp, IB_UVERBS_ACCESS_REMOTE_WRITE,
+			    uv_lid(b.ibdev), b.qp.qpn, 7);
+	if (!rc)
+		rc = _uv_qp_connect(&b.qp, IB_UVERBS_ACCESS_REMOTE_WRITE,
+				    uv_lid(a.ibdev), a.qp.qpn, 7);
+	if (rc)
+		die("connect", rc);
+	printf("devices %s %s userspace\n", a.ibdev, b.ibdev);
+
+	for (len = 64; len <= BUF; len *= 4) {
+		n = BYTES / len;
+		n = n < 16 ? 16 : n > 2000 ? 2000 : n;
+		posted = 0;
+		done = 0;
+		t0 = now_ns();
+		while (done < n) {
+			while (posted < n && posted - done < DEPTH) {
+				post(&a, UV_WQE_WRITE, len, &b);
+				posted++;
+			}
+			wait_one(&a);
+			done++;
+		}
+		printf("write_bw %lu %.0f\n", len,
+		       n * len * 1e6 / (now_ns() - t0));
+	}
+
+	/* 64-byte ping-pong: a -> b, b answers once it has received. */
+	uv_post_recv(&a.qp, (uintptr_t)a.buf + BUF / 2, 64, a.key);
+	uv_post_recv(&b.qp, (uintptr_t)b.buf + BUF / 2, 64, b.key);
+	t0 = now_ns();
+	for (i = 0; i < LAT_ITERS; i++) {
+		post(&a, UV_WQE_SEND, 64, NULL);
+		wait_one(&b);			/* b's receive */
+		uv_post_recv(&b.qp, (uintptr_t)b.buf + BUF / 2, 64, b.key);
+		post(&b, UV_WQE_SEND, 64, NULL);
+		wait_one(&a);			/* a's send and receive */
+		wait_one(&a);
+		uv_post_recv(&a.qp, (uintptr_t)a.buf + BUF / 2, 64, a.key);
+		wait_one(&b);			/* b's send */
+	}
+	printf("send_lat 64 %.0f\n", (now_ns() - t0) / (2 * LAT_ITERS));
+	return KSFT_PASS;
+}
