@@ -768,6 +768,50 @@ TEST_F(demo_rc, bad_mmap)
 }
 
 /*
+ * File descriptors: a completion channel that is closed, that is not a
+ * channel, or that belongs to another device file is refused; closing a
+ * channel under a live CQ leaves the CQ working; a closed device file
+ * maps nothing.
+ */
+TEST_F(demo_rc, closed_fds)
+{
+	struct uv_wr wr = wr_of(A, 0, 8, UV_WQE_WRITE, B, 0);
+	struct uv_qp q, peer;
+	struct uv_hw_cqe c;
+	struct uv_cq cq;
+	int chan, fd2;
+	__u32 ncv;
+
+	uv_create_comp_channel(A->fd, &chan);
+	close(chan);
+	uv_err_create_cq(EBADF, A->fd, 4, chan, &cq);
+	uv_err_create_cq(EBADF, A->fd, 4, A->fd, &cq);
+	uv_create_comp_channel(B->fd, &chan);
+	uv_err_create_cq(EBADF, A->fd, 4, chan, &cq);
+	close(chan);
+
+	uv_create_comp_channel(A->fd, &chan);
+	uv_create_cq(A->fd, 4, chan, &cq);
+	close(chan);
+	make_pair(_metadata, A, B, &cq, &q, &peer, RNR_INFINITE);
+	uv_req_notify_cq(&cq, false);
+	uv_post_send(&q, &wr);
+	ASSERT_EQ(0, uv_wait_cq(&cq, &c, WAIT_MS));
+	ASSERT_EQ(UV_CQE_OK, c.status);
+	uv_destroy_qp(&peer);
+	uv_destroy_qp(&q);
+	uv_destroy_cq(&cq);
+
+	fd2 = uv_open_demo(UV_BUS_ANY, 0, NULL, 0);
+	ASSERT_LE(0, fd2);
+	uv_get_context(fd2, &ncv, NULL);
+	close(fd2);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0));
+	ASSERT_EQ(EBADF, errno);
+	uv_err_get_context(EBADF, fd2);
+}
+
+/*
  * Closing the device file with everything live and mapped tears it all
  * down; the mappings stay valid until unmapped.
  */

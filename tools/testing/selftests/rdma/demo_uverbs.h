@@ -482,6 +482,8 @@ static inline int _uv_create_comp_channel(int fd, int *chan)
 }
 
 #define uv_create_comp_channel(fd, c) ASSERT_EQ(0, _uv_create_comp_channel(fd, c))
+#define uv_err_create_comp_channel(e, fd, c) \
+	ASSERT_EQ(e, _uv_create_comp_channel(fd, c))
 
 /*
  * Create a CQ of at least @cqe entries and map it. @uhw/@uhw_len replaces
@@ -565,7 +567,10 @@ static inline int _uv_kernel_poll_cq(struct uv_cq *cq)
 #define uv_err_create_cq(e, fd, n, ch, cq) \
 	ASSERT_EQ(e, _uv_create_cq(fd, n, ch, cq))
 #define uv_destroy_cq(cq) ASSERT_EQ(0, _uv_destroy_cq(cq))
+#define uv_err_destroy_cq(e, cq) ASSERT_EQ(e, _uv_destroy_cq(cq))
 #define uv_req_notify_cq(cq, s) ASSERT_EQ(0, _uv_req_notify_cq(cq, s))
+#define uv_err_req_notify_cq(e, cq, s) ASSERT_EQ(e, _uv_req_notify_cq(cq, s))
+#define uv_err_kernel_poll_cq(e, cq) ASSERT_EQ(e, _uv_kernel_poll_cq(cq))
 
 /* Take the next CQE, if the device has written one; returns 1 or 0. */
 static inline int uv_poll_cq(struct uv_cq *cq, struct uv_hw_cqe *cqe)
@@ -784,8 +789,13 @@ static inline int _uv_qp_connect(struct uv_qp *qp, __u32 access, __u16 dlid,
 #define uv_create_qp(fd, i, qp) ASSERT_EQ(0, _uv_create_qp(fd, i, qp))
 #define uv_err_create_qp(e, fd, i, qp) ASSERT_EQ(e, _uv_create_qp(fd, i, qp))
 #define uv_destroy_qp(qp) ASSERT_EQ(0, _uv_destroy_qp(qp))
+#define uv_err_destroy_qp(e, qp) ASSERT_EQ(e, _uv_destroy_qp(qp))
+#define uv_modify_qp(qp, m) ASSERT_EQ(0, _uv_modify_qp(qp, m))
+#define uv_err_modify_qp(e, qp, m) ASSERT_EQ(e, _uv_modify_qp(qp, m))
 #define uv_qp_connect(qp, a, l, n, r) \
 	ASSERT_EQ(0, _uv_qp_connect(qp, a, l, n, r))
+#define uv_err_qp_connect(e, qp, a, l, n, r) \
+	ASSERT_EQ(e, _uv_qp_connect(qp, a, l, n, r))
 
 /*
  * The send doorbell: a POST_SEND with @wr_count work requests. With none
@@ -878,6 +888,10 @@ static inline void uv_post_recv(struct uv_qp *qp, __u64 addr, __u32 length,
 }
 
 #define uv_post_send(qp, wr) ASSERT_EQ(0, _uv_post_send(qp, wr))
+#define uv_err_post_send(e, qp, wr) ASSERT_EQ(e, _uv_post_send(qp, wr))
+#define uv_post_send_cmd(qp, n) ASSERT_EQ(0, _uv_post_send_cmd(qp, n))
+#define uv_err_post_send_cmd(e, qp, n) ASSERT_EQ(e, _uv_post_send_cmd(qp, n))
+#define uv_err_post_recv_cmd(e, qp, n) ASSERT_EQ(e, _uv_post_recv_cmd(qp, n))
 
 /* --- what the RDMA core tracks (rdma resource show) */
 
