@@ -87,9 +87,11 @@ for c in "${commits[@]}"; do
 		echo "kernel sources unchanged by this patch; build not repeated" >"$LOGS/$name.build"
 	else
 		# The tip's configuration, minus what this commit does not know yet.
+		# Every patch compiles and links (vmlinux, modules); the bootable
+		# image is made once, at the tip.
 		cp "$BUILD/.demo-full-config" "$BUILD/.config"
 		if ! mk "$TREE" olddefconfig >"$LOGS/$name.build" 2>&1 ||
-		   ! mk "$TREE" >>"$LOGS/$name.build" 2>&1; then
+		   ! mk "$TREE" vmlinux modules >>"$LOGS/$name.build" 2>&1; then
 			failed "$i" "$p: build"; tail -n 20 "$LOGS/$name.build"; continue
 		fi
 	fi

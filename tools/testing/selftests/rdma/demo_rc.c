@@ -82,10 +82,7 @@ static void fill(unsigned char *p, size_t len, unsigned int seed)
 
 static void res_snapshot(struct side *s, long *out)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(res_types); i++)
-		out[i] = uv_res_count(s->ibdev, res_types[i]);
+	uv_res_counts(s->ibdev, res_types, ARRAY_SIZE(res_types), out);
 }
 
 static int side_open(struct side *s, enum uv_bus bus)

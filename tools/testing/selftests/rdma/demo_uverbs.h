@@ -895,15 +895,23 @@ static inline void uv_post_recv(struct uv_qp *qp, __u64 addr, __u32 length,
 
 /* --- what the RDMA core tracks (rdma resource show) */
 
-/* The number of @type objects (pd, cq, qp, mr, ctx) of @ibdev, or -1. */
-static inline long uv_res_count(const char *ibdev, const char *type)
+/*
+ * The counts of @n object types (@types: "pd", "cq", "qp", "mr", "ctx",
+ * ...) of @ibdev, in @out; -1 for a type the tool did not report. One
+ * run of the tool; returns 0, or -1 if it could not be run.
+ */
+static inline int uv_res_counts(const char *ibdev, const char * const *types,
+				unsigned int n, long *out)
 {
 	char line[512], key[32], tag[80];
-	long val, found = -1;
+	unsigned int i;
 	FILE *f;
 	char *p;
-	int n;
+	long val;
+	int len;
 
+	for (i = 0; i < n; i++)
+		out[i] = -1;
 	f = popen("rdma resource show 2>/dev/null", "r");
 	if (!f)
 		return -1;
@@ -913,14 +921,23 @@ static inline long uv_res_count(const char *ibdev, const char *type)
 		if (!p)
 			continue;
 		p += strlen(tag);
-		while (sscanf(p, "%31s %ld%n", key, &val, &n) == 2) {
-			if (!strcmp(key, type))
-				found = val;
-			p += n;
+		while (sscanf(p, "%31s %ld%n", key, &val, &len) == 2) {
+			for (i = 0; i < n; i++)
+				if (!strcmp(key, types[i]))
+					out[i] = val;
+			p += len;
 		}
 	}
-	pclose(f);
-	return found;
+	return pclose(f) ? -1 : 0;
+}
+
+/* The number of @type objects of @ibdev, or -1. */
+static inline long uv_res_count(const char *ibdev, const char *type)
+{
+	long v;
+
+	uv_res_counts(ibdev, &type, 1, &v);
+	return v;
 }
 
 /* The LID of port 1 of @ibdev, from sysfs; 0 if unknown. */
