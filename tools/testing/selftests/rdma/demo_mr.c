@@ -54,19 +54,6 @@ FIXTURE_VARIANT_ADD(demo_mr, platform) {
 	.bus = UV_BUS_PLATFORM,
 };
 
-static bool cmdline_has(const char *word)
-{
-	char buf[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strstr(buf, word);
-}
-
 static int open_port(struct port *port, const char *file, int flags)
 {
 	char path[PATH_MAX + 16];
@@ -236,7 +223,7 @@ FIXTURE_SETUP(demo_mr)
 	self->port.mem_fd = open_port(&self->port, "mr_mem", O_RDWR);
 	ASSERT_LE(0, self->port.mem_fd);
 	self->iommu = uv_iommu_translates(self->ibdev);
-	self->bounce = cmdline_has("swiotlb=force");
+	self->bounce = uv_cmdline_has("swiotlb=force");
 	uv_get_context(self->fd, NULL, NULL);
 	uv_alloc_pd(self->fd, &self->pd);
 }

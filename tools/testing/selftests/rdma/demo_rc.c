@@ -59,19 +59,6 @@ FIXTURE_VARIANT_ADD(demo_rc, platform_to_pci) {
 	.resp = UV_BUS_PCI,
 };
 
-static bool swiotlb_forced(void)
-{
-	char buf[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strstr(buf, "swiotlb=force");
-}
-
 static void fill(unsigned char *p, size_t len, unsigned int seed)
 {
 	size_t i;
@@ -164,7 +151,7 @@ FIXTURE_SETUP(demo_rc)
 	if (side_open(&self->a, variant->req) ||
 	    side_open(&self->b, variant->resp))
 		SKIP(return, "needs a demo HCA on a PCI function and one on a platform device");
-	if (swiotlb_forced())
+	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues are refused (see swiotlb_refuses_queues)");
 	ASSERT_EQ(0, side_setup(&self->a));
 	ASSERT_EQ(0, side_setup(&self->b));
@@ -821,7 +808,7 @@ TEST(close_with_objects)
 
 	if (side_open(&s, UV_BUS_ANY))
 		SKIP(return, "no demo HCA");
-	if (swiotlb_forced())
+	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues are refused");
 	ASSERT_EQ(0, side_setup(&s));
 	ring = s.qp.map;
@@ -855,7 +842,7 @@ TEST(swiotlb_refuses_queues)
 	if (fd < 0)
 		SKIP(return, "no demo HCA");
 	uv_get_context(fd, &ncv, NULL);
-	if (swiotlb_forced()) {
+	if (uv_cmdline_has("swiotlb=force")) {
 		uv_err_create_cq(EIO, fd, 4, -1, &cq);
 	} else {
 		uv_create_cq(fd, 4, -1, &cq);

@@ -326,6 +326,20 @@ static inline long long uv_counter(const char *ibdev, const char *name)
 	return strtoll(buf, NULL, 0);
 }
 
+/* Does the kernel command line contain @word? */
+static inline bool uv_cmdline_has(const char *word)
+{
+	char buf[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, word);
+}
+
 /* Is the HCA behind an IOMMU that translates its DMA? */
 static inline bool uv_iommu_translates(const char *ibdev)
 {
