@@ -10,19 +10,26 @@
 
 what=test
 [ "${1:-}" = show ] && { what=show; shift; }
-# KSFT_ONLY=prog: run only that kselftest program (for development)
+# KSFT_ONLY=prog[,prog...]: run only those kselftest programs (development)
 [ -n "${KSFT_ONLY:-}" ] && [ "$what" = test ] && what="only=$KSFT_ONLY"
 
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb)
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 
+# Devices of every mode: the edu function a demo HCA binds to, and an
+# ivshmem-plain function whose memory BAR vfio-pci exports as a dma-buf.
+# The CPU model is a Zen one: Linux allows peer-to-peer DMA through the
+# host bridge only on those (or on listed host bridges, which QEMU's are
+# not).
+PEERS="-cpu EPYC -device edu -object memory-backend-ram,id=ivmem,size=1M -device ivshmem-plain,memdev=ivmem"
+
 mode_args() {
 	case $1 in
-	iommu-strict)	echo "intel_iommu=on iommu.strict=1|-device intel-iommu,caching-mode=on -device edu" ;;
-	iommu-lazy)	echo "intel_iommu=on iommu.strict=0|-device intel-iommu,caching-mode=on -device edu" ;;
-	no-iommu)	echo "intel_iommu=off|-device edu" ;;
-	swiotlb)	echo "intel_iommu=off swiotlb=force|-device edu" ;;
+	iommu-strict)	echo "intel_iommu=on iommu.strict=1|-device intel-iommu,caching-mode=on $PEERS" ;;
+	iommu-lazy)	echo "intel_iommu=on iommu.strict=0|-device intel-iommu,caching-mode=on $PEERS" ;;
+	no-iommu)	echo "intel_iommu=off|$PEERS" ;;
+	swiotlb)	echo "intel_iommu=off swiotlb=force|$PEERS" ;;
 	*) die "unknown mode $1" ;;
 	esac
 }

@@ -93,7 +93,10 @@ else
 	fi
 	# The runner appends the tests' own output to /dev/stdout: a pipe.
 	if [ "${what#only=}" != "$what" ]; then
-		(cd "$ksft" && ./run_kselftest.sh -t "rdma:${what#only=}") 2>&1 |
+		targs=()
+		only=${what#only=}
+		for t in ${only//,/ }; do targs+=(-t "rdma:$t"); done
+		(cd "$ksft" && ./run_kselftest.sh "${targs[@]}") 2>&1 |
 			cat >"$out/$mode.tap"
 	else
 		(cd "$ksft" && ./run_kselftest.sh -c rdma) 2>&1 | cat >"$out/$mode.tap"

@@ -39,6 +39,9 @@
  * @qp_xa: QPs by QP number, for completions and QP events
  * @link_up: port state, from port change events
  * @mr_backend: how user MRs are mapped (enum demo_mr_backend)
+ * @dmabuf_import: how dma-buf MRs are imported (enum demo_dmabuf_import)
+ * @dmabuf_mrs: dynamic dma-buf MRs by key index, for translation misses
+ * @miss_work: resolves translation misses in process context
  * @debugfs: per-device debugfs directory
  */
 struct demo_dev {
@@ -61,6 +64,9 @@ struct demo_dev {
 	struct xarray cq_xa;
 	struct xarray qp_xa;
 	int mr_backend;
+	int dmabuf_import;
+	struct xarray dmabuf_mrs;
+	struct work_struct miss_work;
 	struct dentry *debugfs;
 	bool link_up;
 };
@@ -160,7 +166,8 @@ enum demo_mr_backend {
  * struct demo_umem - user memory and what the device is told about it
  * @up: pinned and mapped by ib_umem_phys_get()
  * @umem: or by ib_umem_get_va()
- * @mode: DEMO_MR_RANGE or DEMO_MR_PBL
+ * @dmabuf: or imported from a dma-buf, mapped by its exporter
+ * @mode: DEMO_MR_RANGE or DEMO_MR_PBL (DEMO_MR_NONE: a dma-buf unmapped)
  * @addr: the device range, or the page list's device address
  * @page_shift: page list block size
  * @entries: translation entries the device holds for the MR
@@ -171,6 +178,7 @@ enum demo_mr_backend {
 struct demo_umem {
 	struct ib_umem_phys *up;
 	struct ib_umem *umem;
+	struct ib_umem_dmabuf *dmabuf;
 	u32 mode;
 	dma_addr_t addr;
 	u32 page_shift;
@@ -180,14 +188,26 @@ struct demo_umem {
 	size_t pbl_size;
 };
 
+/* How dma-buf MRs are imported; debugfs "dmabuf_import". */
+enum demo_dmabuf_import {
+	DEMO_DMABUF_DYNAMIC,	/* invalidate_mappings; the device re-faults */
+	DEMO_DMABUF_REVOCABLE,	/* pinned, revoked for good by the exporter */
+};
+
 /**
  * struct demo_mr - a memory region the device translates
  * @ibmr: core object; lkey == rkey == the device key
  * @umem: user memory behind a user MR
+ * @dynamic: a dma-buf MR imported with invalidate_mappings
+ * @miss: the device reported a translation miss (dynamic dma-buf MRs)
+ * @rcu: dma-buf MRs are freed after a grace period
  */
 struct demo_mr {
 	struct ib_mr ibmr;
 	struct demo_umem umem;
+	bool dynamic;
+	unsigned long miss;
+	struct rcu_head rcu;
 };
 
 static inline struct demo_dev *to_demo_dev(struct ib_device *ibdev)
@@ -234,6 +254,18 @@ int demo_umem_get(struct demo_dev *dev, struct demo_umem *m, u64 start,
 		  u64 length, u64 virt, int access);
 void demo_umem_put_pbl(struct demo_dev *dev, struct demo_umem *m);
 void demo_umem_put(struct demo_dev *dev, struct demo_umem *m);
+int demo_umem_dmabuf_map(struct demo_dev *dev, struct demo_umem *m, u64 virt);
+void demo_umem_dmabuf_unmap(struct demo_dev *dev, struct demo_umem *m);
+
+/* demo_dmabuf.c */
+struct ib_mr *demo_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
+				      u64 length, u64 virt_addr, int fd,
+				      int access, struct ib_dmah *dmah,
+				      struct uverbs_attr_bundle *attrs);
+int demo_dereg_dmabuf_mr(struct demo_mr *mr);
+void demo_dmabuf_init(struct demo_dev *dev);
+void demo_dmabuf_fini(struct demo_dev *dev);
+void demo_dmabuf_miss(struct demo_dev *dev, u32 key);
 
 /* demo_main.c */
 struct demo_dev *demo_pdev_create(void);
@@ -248,6 +280,14 @@ int demo_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma);
 void demo_mmap_free(struct rdma_user_mmap_entry *entry);
 
 /* demo_verbs.c */
+#define DEMO_MR_ACCESS_SUPPORTED					\
+	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |		\
+	 IB_ACCESS_REMOTE_READ | IB_ACCESS_RELAXED_ORDERING)
+
+u32 demo_access(int access);
+struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
+			     struct demo_mr *mr);
+int demo_destroy_mr(struct demo_dev *dev, u32 key);
 int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		      struct ib_udata *udata);
 int demo_query_port(struct ib_device *ibdev, u32 port,

@@ -139,6 +139,9 @@ static void demo_eq_irq(void *ctx)
 		case DEMO_EQE_PORT_CHANGE:
 			demo_port_event(dev, le32_to_cpu(eqe->param));
 			break;
+		case DEMO_EQE_MR_MISS:
+			demo_dmabuf_miss(dev, le32_to_cpu(eqe->param));
+			break;
 		default:
 			/* DMA faults are counted by the device (hw stats). */
 			break;

@@ -44,6 +44,7 @@ enum demo_hw_counter {
 	DEMO_CNT_TX_BYTES,
 	DEMO_CNT_RX_BYTES,
 	DEMO_CNT_CMDS,
+	DEMO_CNT_MR_MISSES,
 	DEMO_CNT_MAX,
 };
 
@@ -77,6 +78,8 @@ enum demo_cmd_opcode {
 	DEMO_CMD_CREATE_MR,
 	DEMO_CMD_DESTROY_MR,
 	DEMO_CMD_SET_PORT,
+	DEMO_CMD_INVALIDATE_MR,
+	DEMO_CMD_UPDATE_MR,
 };
 
 enum demo_cmd_status {
@@ -106,6 +109,25 @@ enum demo_qp_state {
 #define DEMO_MR_DMA		0	/* addresses are device addresses */
 #define DEMO_MR_RANGE		1	/* one contiguous device range */
 #define DEMO_MR_PBL		2	/* page list in host memory */
+#define DEMO_MR_NONE		3	/* no translation yet (DEMO_MR_F_FAULT) */
+
+/*
+ * MR flags. An MR created with DEMO_MR_F_FAULT may be without a
+ * translation: the device then reports a miss with a DEMO_EQE_MR_MISS event
+ * and holds the work that needs the MR (responder side: RNR NAKs that do
+ * not count against the retry limit) until UPDATE_MR gives it a
+ * translation or INVALIDATE_MR revokes it. Without the flag an MR always
+ * has its translation until it is revoked or destroyed.
+ *
+ * INVALIDATE_MR ends the device's use of the MR's current translation
+ * before the command completes. With DEMO_MR_F_FAULT (fault-capable MRs
+ * only) the MR becomes "missing"; without it the MR is "revoked": every
+ * access is a protection error until DESTROY_MR, and the key stays
+ * allocated, so it cannot be reused while software may still hold it.
+ * UPDATE_MR gives a missing or valid fault-capable MR a new translation
+ * (mode, addr, page_shift as for CREATE_MR; iova and length do not change).
+ */
+#define DEMO_MR_F_FAULT		BIT(0)
 
 struct demo_cmd {
 	__le16 opcode;
@@ -150,8 +172,8 @@ struct demo_cmd {
 			__le32 access;
 			__le32 mode;		/* DEMO_MR_* */
 			__le32 page_shift;	/* DEMO_MR_PBL */
-			__le32 key;		/* out; DESTROY_MR: in */
-			__le32 rsvd;
+			__le32 key;		/* out; DESTROY_MR etc.: in */
+			__le32 flags;		/* DEMO_MR_F_* */
 		} mr;
 		struct {
 			__le32 num;		/* cqn, qpn */
@@ -191,6 +213,7 @@ enum demo_eqe_type {
 	DEMO_EQE_QP_FATAL,		/* param: qpn; a QP went to ERR */
 	DEMO_EQE_PORT_CHANGE,		/* param: 1 link up, 0 down */
 	DEMO_EQE_DMA_FAULT,		/* param: qpn or 0 */
+	DEMO_EQE_MR_MISS,		/* param: MR key without a translation */
 };
 
 struct demo_eqe {

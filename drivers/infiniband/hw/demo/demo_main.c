@@ -61,6 +61,7 @@ static const struct ib_device_ops demo_dev_ops = {
 	.query_port = demo_query_port,
 	.query_qp = demo_query_qp,
 	.reg_user_mr = demo_reg_user_mr,
+	.reg_user_mr_dmabuf = demo_reg_user_mr_dmabuf,
 	.req_notify_cq = demo_req_notify_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_cq, demo_cq, ibcq),
@@ -93,42 +94,72 @@ static const char *const demo_mr_backends[] = {
 	[DEMO_MR_BACKEND_UMEM] = "umem",
 };
 
-static ssize_t demo_mr_backend_read(struct file *f, char __user *ubuf,
-				    size_t len, loff_t *ppos)
+static const char *const demo_dmabuf_imports[] = {
+	[DEMO_DMABUF_DYNAMIC] = "dynamic",
+	[DEMO_DMABUF_REVOCABLE] = "revocable",
+};
+
+/*
+ * Per-device choices in debugfs, for tests and benchmarks: mr_backend is
+ * the path that maps user MRs, dmabuf_import the model dma-buf MRs are
+ * imported with. Each is an int in struct demo_dev.
+ */
+struct demo_choice {
+	const char *name;
+	size_t offset;
+	const char *const *values;
+	unsigned int n;
+};
+
+static const struct demo_choice demo_choices[] = {
+	{ "mr_backend", offsetof(struct demo_dev, mr_backend),
+	  demo_mr_backends, ARRAY_SIZE(demo_mr_backends) },
+	{ "dmabuf_import", offsetof(struct demo_dev, dmabuf_import),
+	  demo_dmabuf_imports, ARRAY_SIZE(demo_dmabuf_imports) },
+};
+
+static int *demo_choice_val(struct file *f)
 {
-	struct demo_dev *dev = f->private_data;
-	char buf[8];
+	const struct demo_choice *c = debugfs_get_aux(f);
+
+	return (void *)f->private_data + c->offset;
+}
+
+static ssize_t demo_choice_read(struct file *f, char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	const struct demo_choice *c = debugfs_get_aux(f);
+	char buf[16];
 	int n;
 
 	n = scnprintf(buf, sizeof(buf), "%s\n",
-		      demo_mr_backends[READ_ONCE(dev->mr_backend)]);
+		      c->values[READ_ONCE(*demo_choice_val(f))]);
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
 
-static ssize_t demo_mr_backend_write(struct file *f, const char __user *ubuf,
-				     size_t len, loff_t *ppos)
+static ssize_t demo_choice_write(struct file *f, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
 {
-	struct demo_dev *dev = f->private_data;
-	char buf[8] = {};
+	const struct demo_choice *c = debugfs_get_aux(f);
+	char buf[16] = {};
 	int i;
 
 	if (len >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
-	i = sysfs_match_string(demo_mr_backends, buf);
+	i = __sysfs_match_string(c->values, c->n, buf);
 	if (i < 0)
 		return i;
-	WRITE_ONCE(dev->mr_backend, i);
+	WRITE_ONCE(*demo_choice_val(f), i);
 	return len;
 }
 
-/* Which path maps user MRs; for comparing the two in benchmarks. */
-static const struct file_operations demo_mr_backend_fops = {
+static const struct file_operations demo_choice_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
-	.read = demo_mr_backend_read,
-	.write = demo_mr_backend_write,
+	.read = demo_choice_read,
+	.write = demo_choice_write,
 	.llseek = default_llseek,
 };
 
@@ -136,6 +167,7 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 {
 	struct demo_dev *dev;
 	int err, index;
+	unsigned int i;
 
 	err = dma_set_mask_and_coherent(dma_dev, DMA_BIT_MASK(64));
 	if (err)
@@ -155,6 +187,7 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	xa_init_flags(&dev->pd_xa, XA_FLAGS_ALLOC1);
 	xa_init(&dev->cq_xa);
 	xa_init(&dev->qp_xa);
+	demo_dmabuf_init(dev);
 
 	err = demo_hw_init(dev);
 	if (err)
@@ -183,8 +216,10 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	if (err)
 		goto err_hw;
 	dev->debugfs = debugfs_create_dir(dev_name(dma_dev), demo_debugfs);
-	debugfs_create_file("mr_backend", 0600, dev->debugfs, dev,
-			    &demo_mr_backend_fops);
+	for (i = 0; i < ARRAY_SIZE(demo_choices); i++)
+		debugfs_create_file_aux(demo_choices[i].name, 0600,
+					dev->debugfs, dev, &demo_choices[i],
+					&demo_choice_fops);
 	return dev;
 
 err_hw:
@@ -202,6 +237,7 @@ static void demo_remove(struct demo_dev *dev)
 
 	debugfs_remove(dev->debugfs);
 	ib_unregister_device(&dev->ibdev);
+	demo_dmabuf_fini(dev);
 	demo_hw_fini(dev);
 	WARN_ON(!xa_empty(&dev->pd_xa) || !xa_empty(&dev->cq_xa) ||
 		!xa_empty(&dev->qp_xa));

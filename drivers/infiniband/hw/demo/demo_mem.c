@@ -15,8 +15,14 @@
  * scatterlist path of ib_umem_get_va() is kept as a second backend,
  * selected per device in debugfs (mr_backend: "phys" or "umem"); it always
  * produces a page list.
+ *
+ * dma-buf memory is mapped by its exporter (ib_umem_dmabuf_map_pages());
+ * demo_umem_dmabuf_map() turns the exporter's DMA addresses into the same
+ * two translation forms, and demo_umem_dmabuf_unmap() gives them back.
+ * Both run under the dma-buf's reservation lock.
  */
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <rdma/ib_umem.h>
 #include <rdma/ib_umem_phys.h>
 #include <rdma/iter.h>
@@ -137,6 +143,90 @@ int demo_umem_get(struct demo_dev *dev, struct demo_umem *m, u64 start,
 	return demo_umem_get_phys(dev, m, start, length, virt, access);
 }
 
+/*
+ * One device range if the exporter's DMA addresses are contiguous (an IOVA
+ * range, or physically contiguous memory without an IOMMU), else a page
+ * list with the largest page size they allow. Never sg_page(): an MMIO
+ * exporter has no pages.
+ */
+static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
+				  u64 virt)
+{
+	struct ib_umem *umem = &m->dmabuf->umem;
+	struct ib_block_iter biter;
+	struct scatterlist *sg;
+	dma_addr_t next = 0;
+	unsigned long pgsz;
+	bool contig = true;
+	size_t i = 0;
+	int n;
+
+	for_each_sgtable_dma_sg(&umem->sgt_append.sgt, sg, n) {
+		if (n && sg_dma_address(sg) != next)
+			contig = false;
+		next = sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	if (contig) {
+		m->mode = DEMO_MR_RANGE;
+		m->addr = sg_dma_address(umem->sgt_append.sgt.sgl) +
+			  ib_umem_offset(umem);
+		m->entries = 1;
+		return 0;
+	}
+	pgsz = ib_umem_find_best_pgsz(umem, demo_pgsz_cap(dev), virt);
+	if (!pgsz)
+		return -EINVAL;
+	if (demo_umem_alloc_pbl(dev, m, pgsz,
+				ib_umem_num_dma_blocks(umem, pgsz)))
+		return -ENOMEM;
+	rdma_umem_for_each_dma_block(umem, &biter, pgsz)
+		m->pbl[i++] = cpu_to_le64(rdma_block_iter_dma_address(&biter));
+	return 0;
+}
+
+/**
+ * demo_umem_dmabuf_map - map a dma-buf MR's memory for the device
+ * @dev: the HCA
+ * @m: m->dmabuf is attached; filled with the translation for CREATE_MR or
+ *	UPDATE_MR
+ * @virt: the MR's I/O virtual address
+ *
+ * The caller holds the dma-buf's reservation lock. A page list lives until
+ * demo_umem_put_pbl().
+ *
+ * Return: 0, or a negative errno with nothing mapped.
+ */
+int demo_umem_dmabuf_map(struct demo_dev *dev, struct demo_umem *m, u64 virt)
+{
+	int err;
+
+	dma_resv_assert_held(m->dmabuf->attach->dmabuf->resv);
+	err = ib_umem_dmabuf_map_pages(m->dmabuf);
+	if (err)
+		return err;
+	err = demo_umem_dmabuf_xlate(dev, m, virt);
+	if (err)
+		ib_umem_dmabuf_unmap_pages(m->dmabuf);
+	return err;
+}
+
+/**
+ * demo_umem_dmabuf_unmap - give a dma-buf MR's mapping back to the exporter
+ * @dev: the HCA
+ * @m: the memory; the device no longer uses its translation
+ *
+ * The caller holds the dma-buf's reservation lock.
+ */
+void demo_umem_dmabuf_unmap(struct demo_dev *dev, struct demo_umem *m)
+{
+	dma_resv_assert_held(m->dmabuf->attach->dmabuf->resv);
+	demo_umem_put_pbl(dev, m);
+	ib_umem_dmabuf_unmap_pages(m->dmabuf);
+	m->mode = DEMO_MR_NONE;
+	m->addr = 0;
+	m->entries = 0;
+}
+
 /**
  * demo_umem_put_pbl - free the page list once the device has copied it
  * @dev: the HCA
@@ -162,4 +252,8 @@ void demo_umem_put(struct demo_dev *dev, struct demo_umem *m)
 	m->up = NULL;
 	ib_umem_release(m->umem);
 	m->umem = NULL;
+	/* Revokes first: a pinned import's revoke callback runs here. */
+	if (m->dmabuf)
+		ib_umem_release(&m->dmabuf->umem);
+	m->dmabuf = NULL;
 }

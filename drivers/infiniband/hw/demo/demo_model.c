@@ -25,9 +25,12 @@
  */
 #include <linux/bitfield.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/highmem.h>
+#include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/pci.h>
 #include <linux/irq_work.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -55,11 +58,20 @@ struct dmod_cq {
 	struct rcu_head rcu;
 };
 
+enum dmod_mr_state {
+	DMOD_MR_VALID,
+	DMOD_MR_MISSING,	/* fault-capable, no translation */
+	DMOD_MR_REVOKED,
+};
+
 struct dmod_mr {
 	u32 key;
 	u32 pdn;
 	u32 access;
 	u32 mode;
+	u32 flags;		/* DEMO_MR_F_* */
+	enum dmod_mr_state state;
+	bool miss_reported;	/* one event per miss */
 	u64 iova;
 	u64 length;
 	u64 addr;
@@ -122,6 +134,35 @@ static struct dentry *dmod_debugfs;
 /* --- DMA as the device sees it */
 
 /*
+ * Peer-to-peer: a device address may lead to another PCI device's memory
+ * BAR (a dma-buf exported by vfio-pci) instead of RAM. Such a request goes
+ * to the peer, which the model reaches through an uncached mapping of the
+ * BAR page. Only prefetchable memory BARs, memory without side effects,
+ * are reached this way; anything else that is not RAM is a fault.
+ */
+static bool dmod_is_mmio(phys_addr_t phys)
+{
+	struct pci_dev *pdev = NULL;
+	int bar;
+
+	if (pfn_valid(PHYS_PFN(phys)))
+		return false;
+	for_each_pci_dev(pdev) {
+		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+			struct resource *res = pci_resource_n(pdev, bar);
+
+			if ((res->flags & IORESOURCE_MEM) &&
+			    (res->flags & IORESOURCE_PREFETCH) &&
+			    phys >= res->start && phys <= res->end) {
+				pci_dev_put(pdev);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
  * Translate one device address to a CPU physical address the way the
  * device's requests would be translated. Returns false for a DMA fault.
  */
@@ -135,7 +176,24 @@ static bool dmod_translate(struct dmod_dev *mdev, dma_addr_t addr,
 		return *phys != 0;
 	}
 	*phys = dma_to_phys(mdev->dma_dev, addr);
-	return pfn_valid(PHYS_PFN(*phys));
+	return true;
+}
+
+static bool dmod_mmio(phys_addr_t phys, void *buf, size_t len, bool to_host)
+{
+	void __iomem *va;
+
+	if (!dmod_is_mmio(phys))
+		return false;
+	va = ioremap(phys & PAGE_MASK, PAGE_SIZE);
+	if (!va)
+		return false;
+	if (to_host)
+		memcpy_toio(va + offset_in_page(phys), buf, len);
+	else
+		memcpy_fromio(buf, va + offset_in_page(phys), len);
+	iounmap(va);
+	return true;
 }
 
 /* Copy between host memory at device address @addr and @buf. */
@@ -147,21 +205,27 @@ static bool dmod_dma(struct dmod_dev *mdev, dma_addr_t addr, void *buf,
 		phys_addr_t phys;
 		void *va;
 
-		if (!dmod_translate(mdev, addr, &phys)) {
-			mdev->cnt[DEMO_CNT_DMA_FAULTS]++;
-			return false;
+		if (!dmod_translate(mdev, addr, &phys))
+			goto fault;
+		if (pfn_valid(PHYS_PFN(phys))) {
+			va = kmap_local_pfn(PHYS_PFN(phys)) + offset_in_page(phys);
+			if (to_host)
+				memcpy(va, buf, chunk);
+			else
+				memcpy(buf, va, chunk);
+			kunmap_local(va);
+		} else if (!dmod_mmio(phys, buf, chunk, to_host)) {
+			goto fault;
 		}
-		va = kmap_local_pfn(PHYS_PFN(phys)) + offset_in_page(phys);
-		if (to_host)
-			memcpy(va, buf, chunk);
-		else
-			memcpy(buf, va, chunk);
-		kunmap_local(va);
 		addr += chunk;
 		buf += chunk;
 		len -= chunk;
 	}
 	return true;
+
+fault:
+	mdev->cnt[DEMO_CNT_DMA_FAULTS]++;
+	return false;
 }
 
 /* --- interrupts and events */
@@ -328,7 +392,8 @@ static struct dmod_mr *dmod_mr_check(struct dmod_dev *mdev, u32 key, u32 pdn,
 {
 	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
 
-	if (!mr || mr->key != key || mr->pdn != pdn)
+	if (!mr || mr->key != key || mr->pdn != pdn ||
+	    mr->state != DMOD_MR_VALID)
 		return NULL;
 	if ((mr->access & access) != access)
 		return NULL;
@@ -373,6 +438,24 @@ static bool dmod_mr_dma(struct dmod_dev *mdev, struct dmod_mr *mr, u64 va,
 		va += n;
 		buf += n;
 		len -= n;
+	}
+	return true;
+}
+
+/*
+ * A fault-capable MR without a translation: report the miss once, and tell
+ * the caller to hold the work until the driver resolves it.
+ */
+static bool dmod_mr_missing(struct dmod_dev *mdev, u32 key)
+{
+	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
+
+	if (!mr || mr->key != key || mr->state != DMOD_MR_MISSING)
+		return false;
+	if (!mr->miss_reported) {
+		mr->miss_reported = true;
+		mdev->cnt[DEMO_CNT_MR_MISSES]++;
+		dmod_post_event(mdev, DEMO_EQE_MR_MISS, key, 0);
 	}
 	return true;
 }
@@ -428,6 +511,32 @@ static u32 dmod_wqe_len(struct demo_wqe *wqe)
 	return len;
 }
 
+/*
+ * Does a WQE need an MR that misses its translation, locally, at the
+ * responder, or in the receive WQE it will consume? Checked before any
+ * byte moves, so a held WQE is executed whole once the translations are
+ * back.
+ */
+static bool dmod_wqe_misses(struct dmod_qp *qp, struct demo_wqe *wqe,
+			    struct dmod_qp *dst, bool recv)
+{
+	struct demo_wqe rwqe;
+	bool miss = false;
+	u32 i;
+
+	for (i = 0; i < wqe->num_sge; i++)
+		miss |= dmod_mr_missing(qp->mdev, le32_to_cpu(wqe->sge[i].lkey));
+	if (wqe->opcode >= DEMO_WQE_WRITE)
+		miss |= dmod_mr_missing(dst->mdev, le32_to_cpu(wqe->rkey));
+	if (recv && wqe->opcode != DEMO_WQE_WRITE_IMM &&
+	    dmod_dma(dst->mdev, dst->rq + (dst->rq_ci & (dst->rq_depth - 1)) *
+		     sizeof(rwqe), &rwqe, sizeof(rwqe), false))
+		for (i = 0; i < min_t(u8, rwqe.num_sge, DEMO_HW_MAX_SGE); i++)
+			miss |= dmod_mr_missing(dst->mdev,
+						le32_to_cpu(rwqe.sge[i].lkey));
+	return miss;
+}
+
 enum { DMOD_DONE, DMOD_RNR };
 
 /* Execute one send queue WQE. Returns DMOD_RNR to retry it later. */
@@ -473,6 +582,9 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 		goto out;
 	}
 	qp->rnr_count = 0;
+	/* A translation miss holds the WQE; it is not an RNR retry. */
+	if (dmod_wqe_misses(qp, wqe, dst, recv))
+		return DMOD_RNR;
 
 	buf = kvmalloc(max(len, 1U), GFP_KERNEL);
 	if (!buf) {
@@ -756,46 +868,73 @@ static u16 dmod_destroy_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	return DEMO_CMD_OK;
 }
 
-static u16 dmod_create_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+/*
+ * Load a translation (mode, addr, page_shift of @cmd) into @mr, whose iova
+ * and length are set. The device fetches a page list into its own tables.
+ */
+static u16 dmod_mr_load(struct dmod_dev *mdev, struct dmod_mr *mr,
+			struct demo_cmd *cmd)
 {
 	u32 mode = le32_to_cpu(cmd->mr.mode);
 	u32 shift = le32_to_cpu(cmd->mr.page_shift);
+	dma_addr_t *pages = NULL;
+	u64 pgsz, n, i;
+	__le64 *pbl;
+
+	if (mode > DEMO_MR_NONE ||
+	    (mode == DEMO_MR_PBL && (shift < PAGE_SHIFT || shift > 40)))
+		return DEMO_CMD_BAD_PARAM;
+	if (mode == DEMO_MR_PBL) {
+		pgsz = 1ULL << shift;
+		n = (ALIGN(mr->iova + mr->length, pgsz) -
+		     ALIGN_DOWN(mr->iova, pgsz)) >> shift;
+		pbl = kvcalloc(n, sizeof(*pbl), GFP_KERNEL);
+		pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+		if (!pbl || !pages ||
+		    !dmod_dma(mdev, le64_to_cpu(cmd->mr.addr), pbl,
+			      n * sizeof(*pbl), false)) {
+			kvfree(pages);
+			kvfree(pbl);
+			return pbl ? DEMO_CMD_DMA_FAULT : DEMO_CMD_NO_RESOURCES;
+		}
+		for (i = 0; i < n; i++)
+			pages[i] = le64_to_cpu(pbl[i]);
+		kvfree(pbl);
+	}
+	kvfree(mr->pages);
+	mr->pages = pages;
+	mr->mode = mode;
+	mr->addr = le64_to_cpu(cmd->mr.addr);
+	mr->page_shift = mode == DEMO_MR_PBL ? shift : 0;
+	mr->state = mode == DEMO_MR_NONE ? DMOD_MR_MISSING : DMOD_MR_VALID;
+	mr->miss_reported = false;
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_create_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	u32 flags = le32_to_cpu(cmd->mr.flags);
 	struct dmod_mr *mr;
+	u16 status;
 	u32 idx;
 
-	if (mode > DEMO_MR_PBL ||
-	    (mode == DEMO_MR_PBL && (shift < PAGE_SHIFT || shift > 40)))
+	if ((flags & ~DEMO_MR_F_FAULT) ||
+	    (le32_to_cpu(cmd->mr.mode) == DEMO_MR_NONE &&
+	     !(flags & DEMO_MR_F_FAULT)) ||
+	    (le32_to_cpu(cmd->mr.mode) == DEMO_MR_DMA && flags))
 		return DEMO_CMD_BAD_PARAM;
 	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return DEMO_CMD_NO_RESOURCES;
 	mr->pdn = le32_to_cpu(cmd->mr.pdn);
 	mr->access = le32_to_cpu(cmd->mr.access);
-	mr->mode = mode;
+	mr->flags = flags;
 	mr->iova = le64_to_cpu(cmd->mr.iova);
 	mr->length = le64_to_cpu(cmd->mr.length);
-	mr->addr = le64_to_cpu(cmd->mr.addr);
-	mr->page_shift = shift;
-	if (mode == DEMO_MR_PBL) {
-		u64 pgsz = 1ULL << shift;
-		u64 n = (ALIGN(mr->iova + mr->length, pgsz) -
-			 ALIGN_DOWN(mr->iova, pgsz)) >> shift;
-		__le64 *pbl;
-		u64 i;
-
-		/* The device fetches the page list into its own tables. */
-		pbl = kvcalloc(n, sizeof(*pbl), GFP_KERNEL);
-		mr->pages = kvcalloc(n, sizeof(*mr->pages), GFP_KERNEL);
-		if (!pbl || !mr->pages ||
-		    !dmod_dma(mdev, mr->addr, pbl, n * sizeof(*pbl), false)) {
-			kvfree(pbl);
-			kvfree(mr->pages);
-			kfree(mr);
-			return pbl ? DEMO_CMD_DMA_FAULT : DEMO_CMD_NO_RESOURCES;
-		}
-		for (i = 0; i < n; i++)
-			mr->pages[i] = le64_to_cpu(pbl[i]);
-		kvfree(pbl);
+	status = dmod_mr_load(mdev, mr, cmd);
+	if (status) {
+		kfree(mr);
+		return status;
 	}
 	if (xa_alloc(&mdev->mrs, &idx, mr, XA_LIMIT(1, DEMO_HW_MAX_MR),
 		     GFP_KERNEL)) {
@@ -820,6 +959,53 @@ static u16 dmod_destroy_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	kvfree(mr->pages);
 	kfree(mr);
 	return DEMO_CMD_OK;
+}
+
+static struct dmod_mr *dmod_mr_by_key(struct dmod_dev *mdev, u32 key)
+{
+	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
+
+	if (!mr || mr->key != key || mr->mode == DEMO_MR_DMA)
+		return NULL;
+	return mr;
+}
+
+/*
+ * Commands run under the fabric lock, as the data path does: once
+ * INVALIDATE_MR completes, no access through the old translation is in
+ * flight or can start.
+ */
+static u16 dmod_invalidate_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct dmod_mr *mr = dmod_mr_by_key(mdev, le32_to_cpu(cmd->mr.key));
+	u32 flags = le32_to_cpu(cmd->mr.flags);
+
+	if (!mr || (flags & ~DEMO_MR_F_FAULT) ||
+	    ((flags & DEMO_MR_F_FAULT) && !(mr->flags & DEMO_MR_F_FAULT)))
+		return DEMO_CMD_BAD_PARAM;
+	if (mr->state == DMOD_MR_REVOKED)
+		return DEMO_CMD_BAD_STATE;
+	kvfree(mr->pages);
+	mr->pages = NULL;
+	mr->mode = DEMO_MR_NONE;
+	mr->addr = 0;
+	mr->state = flags & DEMO_MR_F_FAULT ? DMOD_MR_MISSING : DMOD_MR_REVOKED;
+	mr->miss_reported = false;
+	return DEMO_CMD_OK;
+}
+
+static u16 dmod_update_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
+{
+	struct dmod_mr *mr = dmod_mr_by_key(mdev, le32_to_cpu(cmd->mr.key));
+	u32 mode = le32_to_cpu(cmd->mr.mode);
+
+	if (!mr || !(mr->flags & DEMO_MR_F_FAULT) ||
+	    (mode != DEMO_MR_RANGE && mode != DEMO_MR_PBL))
+		return DEMO_CMD_BAD_PARAM;
+	if (mr->state == DMOD_MR_REVOKED)
+		return DEMO_CMD_BAD_STATE;
+	/* Work held on the miss runs again at its next retry. */
+	return dmod_mr_load(mdev, mr, cmd);
 }
 
 static u16 dmod_query_device(struct dmod_dev *mdev, struct demo_cmd *cmd)
@@ -884,6 +1070,8 @@ static u16 dmod_exec_cmd(struct dmod_dev *mdev, struct demo_cmd *cmd)
 	case DEMO_CMD_DESTROY_QP:	return dmod_destroy_qp(mdev, cmd);
 	case DEMO_CMD_CREATE_MR:	return dmod_create_mr(mdev, cmd);
 	case DEMO_CMD_DESTROY_MR:	return dmod_destroy_mr(mdev, cmd);
+	case DEMO_CMD_INVALIDATE_MR:	return dmod_invalidate_mr(mdev, cmd);
+	case DEMO_CMD_UPDATE_MR:	return dmod_update_mr(mdev, cmd);
 	case DEMO_CMD_SET_PORT:		return dmod_set_port(mdev, cmd);
 	default:			return DEMO_CMD_BAD_OPCODE;
 	}
@@ -1097,13 +1285,17 @@ void dmod_free_irq(struct dmod_dev *mdev)
  *            moves the bytes through the MR's translation. No such key:
  *            ENOENT; a write without local write access: EACCES; outside
  *            the MR: ERANGE (both count as protection errors); a DMA fault:
- *            EIO (counted as a DMA fault).
+ *            EIO (counted as a DMA fault); a revoked MR: EACCES. A miss on
+ *            a fault-capable MR is reported as on the data path, and the
+ *            access waits up to DMOD_PORT_MISS_MS for the translation
+ *            (then ETIMEDOUT).
  *   dma_mem  pread at file offset = device address, behind a translating
  *            IOMMU only (EOPNOTSUPP otherwise): EIO where the IOMMU maps
  *            nothing.
  *   link     the port's cable: write 0 to pull it, 1 to plug it in.
  */
 #define DMOD_PORT_MAX	SZ_1M
+#define DMOD_PORT_MISS_MS	5000
 
 static int dmod_mrs_show(struct seq_file *m, void *unused)
 {
@@ -1119,13 +1311,18 @@ static int dmod_mrs_show(struct seq_file *m, void *unused)
 			n = (ALIGN(mr->iova + mr->length, 1ULL << mr->page_shift) -
 			     ALIGN_DOWN(mr->iova, 1ULL << mr->page_shift)) >>
 			    mr->page_shift;
-		seq_printf(m, "key 0x%x pd %u access 0x%x mode %s iova 0x%llx length %llu addr 0x%llx page_shift %u entries %llu\n",
+		if (mr->mode == DEMO_MR_NONE)
+			n = 0;
+		seq_printf(m, "key 0x%x pd %u access 0x%x mode %s iova 0x%llx length %llu addr 0x%llx page_shift %u entries %llu state %s\n",
 			   mr->key, mr->pdn, mr->access,
 			   mr->mode == DEMO_MR_DMA ? "dma" :
-			   mr->mode == DEMO_MR_RANGE ? "range" : "pbl",
+			   mr->mode == DEMO_MR_RANGE ? "range" :
+			   mr->mode == DEMO_MR_PBL ? "pbl" : "none",
 			   mr->iova, mr->length, mr->addr,
 			   mr->mode == DEMO_MR_PBL ? mr->page_shift : 0,
-			   mr->mode == DEMO_MR_DMA ? 0 : n);
+			   mr->mode == DEMO_MR_DMA ? 0 : n,
+			   mr->state == DMOD_MR_VALID ? "valid" :
+			   mr->state == DMOD_MR_MISSING ? "missing" : "revoked");
 	}
 	mutex_unlock(&dmod_fabric_lock);
 	return 0;
@@ -1144,6 +1341,11 @@ static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
 		ret = -ENOENT;
 	} else if (mr->mode == DEMO_MR_DMA) {
 		ret = -EOPNOTSUPP;	/* no bounds to check */
+	} else if (mr->state == DMOD_MR_REVOKED) {
+		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
+		ret = -EACCES;
+	} else if (dmod_mr_missing(mdev, mr->key)) {
+		ret = -EAGAIN;
 	} else if (to_mr && !(mr->access & DEMO_ACCESS_LOCAL_WRITE)) {
 		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
 		ret = -EACCES;
@@ -1154,6 +1356,22 @@ static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
 		ret = -EIO;
 	}
 	mutex_unlock(&dmod_fabric_lock);
+	return ret;
+}
+
+/* As the data path holds work on a miss, the port waits for the driver. */
+static ssize_t dmod_port_mr_wait(struct dmod_dev *mdev, void *buf, size_t len,
+				 loff_t pos, bool to_mr)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(DMOD_PORT_MISS_MS);
+	ssize_t ret;
+
+	while ((ret = dmod_port_mr(mdev, buf, len, pos, to_mr)) == -EAGAIN) {
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		if (msleep_interruptible(1))
+			return -EINTR;
+	}
 	return ret;
 }
 
@@ -1168,7 +1386,7 @@ static ssize_t dmod_mr_mem_read(struct file *f, char __user *ubuf,
 	buf = kvmalloc(len, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	ret = dmod_port_mr(mdev, buf, len, *ppos, false);
+	ret = dmod_port_mr_wait(mdev, buf, len, *ppos, false);
 	if (ret > 0 && copy_to_user(ubuf, buf, ret))
 		ret = -EFAULT;
 	if (ret > 0)
@@ -1188,7 +1406,7 @@ static ssize_t dmod_mr_mem_write(struct file *f, const char __user *ubuf,
 	buf = vmemdup_user(ubuf, len);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	ret = dmod_port_mr(mdev, buf, len, *ppos, true);
+	ret = dmod_port_mr_wait(mdev, buf, len, *ppos, true);
 	if (ret > 0)
 		*ppos += ret;
 	kvfree(buf);

@@ -428,7 +428,7 @@ int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 
 /* --- memory regions */
 
-static u32 demo_access(int access)
+u32 demo_access(int access)
 {
 	u32 a = 0;
 
@@ -441,8 +441,8 @@ static u32 demo_access(int access)
 	return a;
 }
 
-static struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
-				    struct demo_mr *mr)
+struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
+			     struct demo_mr *mr)
 {
 	struct demo_dev *dev = to_demo_dev(ibpd->device);
 	int err;
@@ -522,10 +522,6 @@ struct ib_mr *demo_reg_dma_range(struct ib_pd *ibpd, dma_addr_t addr,
 }
 #endif
 
-#define DEMO_MR_ACCESS_SUPPORTED					\
-	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |		\
-	 IB_ACCESS_REMOTE_READ | IB_ACCESS_RELAXED_ORDERING)
-
 /*
  * A user MR: pinned and mapped in demo_mem.c; the device gets one range or
  * a page list and enforces the access flags and bounds itself.
@@ -578,18 +574,26 @@ err_free:
 	return ERR_PTR(err);
 }
 
+int demo_destroy_mr(struct demo_dev *dev, u32 key)
+{
+	struct demo_cmd cmd = {
+		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_MR),
+		.mr.key = cpu_to_le32(key),
+	};
+
+	return demo_cmd_exec(dev, &cmd);
+}
+
 int demo_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct demo_dev *dev = to_demo_dev(ibmr->device);
 	struct demo_mr *mr = to_demo_mr(ibmr);
-	struct demo_cmd cmd = {
-		.opcode = cpu_to_le16(DEMO_CMD_DESTROY_MR),
-		.mr.key = cpu_to_le32(ibmr->lkey),
-	};
 	int err;
 
+	if (mr->umem.dmabuf)
+		return demo_dereg_dmabuf_mr(mr);
 	/* The device drops its translation entry before the pages go. */
-	err = demo_cmd_exec(dev, &cmd);
+	err = demo_destroy_mr(dev, ibmr->lkey);
 	if (err)
 		return err;
 	demo_umem_put(dev, &mr->umem);
@@ -609,6 +613,7 @@ static const struct rdma_stat_desc demo_stat_descs[] = {
 	[DEMO_CNT_TX_BYTES].name = "tx_bytes",
 	[DEMO_CNT_RX_BYTES].name = "rx_bytes",
 	[DEMO_CNT_CMDS].name = "commands",
+	[DEMO_CNT_MR_MISSES].name = "mr_misses",
 };
 
 struct rdma_hw_stats *demo_alloc_hw_port_stats(struct ib_device *ibdev,

@@ -25,13 +25,6 @@
 #include "demo_uverbs.h"
 
 #define PG 4096UL
-#define MODEL_DIR "/sys/kernel/debug/demo_model"
-
-/* The device model's test port of one HCA. */
-struct port {
-	char dir[PATH_MAX];
-	int mem_fd;
-};
 
 FIXTURE(demo_mr) {
 	int fd;
@@ -53,102 +46,6 @@ FIXTURE_VARIANT_ADD(demo_mr, pci) {
 FIXTURE_VARIANT_ADD(demo_mr, platform) {
 	.bus = UV_BUS_PLATFORM,
 };
-
-static int open_port(struct port *port, const char *file, int flags)
-{
-	char path[PATH_MAX + 16];
-
-	snprintf(path, sizeof(path), "%s/%s", port->dir, file);
-	return open(path, flags | O_CLOEXEC);
-}
-
-/*
- * Have the device move @len bytes at MR address @va through MR @key.
- * Returns 0, the errno of the device's refusal, or -1 for a short transfer.
- */
-static int dev_rw(struct port *port, __u32 key, __u64 va, void *buf,
-		  size_t len, bool write_mr)
-{
-	char k[16];
-	int fd, n;
-	size_t done = 0;
-
-	fd = open_port(port, "mr_key", O_WRONLY);
-	if (fd < 0)
-		return errno;
-	n = snprintf(k, sizeof(k), "0x%x", key);
-	if (write(fd, k, n) != n) {
-		close(fd);
-		return errno;
-	}
-	close(fd);
-	while (done < len) {
-		ssize_t r = write_mr ?
-			pwrite(port->mem_fd, buf + done, len - done, va + done) :
-			pread(port->mem_fd, buf + done, len - done, va + done);
-
-		if (r <= 0)
-			return r ? errno : -1;
-		done += r;
-	}
-	return 0;
-}
-
-#define dev_read(k, va, b, l) dev_rw(&self->port, k, va, b, l, false)
-#define dev_write(k, va, b, l) dev_rw(&self->port, k, va, b, l, true)
-
-struct mr_info {
-	char mode[8];
-	unsigned long long addr, entries;
-	unsigned int page_shift;
-	int count;		/* MRs in the device's table */
-};
-
-/* What the device holds for MR @key, and how many MRs it holds. */
-static int mr_info(struct port *port, __u32 key, struct mr_info *mi)
-{
-	char path[PATH_MAX + 8], line[512];
-	bool found = false;
-	FILE *f;
-
-	memset(mi, 0, sizeof(*mi));
-	snprintf(path, sizeof(path), "%s/mrs", port->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int k;
-
-		mi->count++;
-		if (sscanf(line, "key 0x%x", &k) == 1 && k == key) {
-			char *p = strstr(line, " mode ");
-
-			found = p && sscanf(p,
-				" mode %7s iova %*s length %*s addr 0x%llx page_shift %u entries %llu",
-				mi->mode, &mi->addr, &mi->page_shift,
-				&mi->entries) == 4;
-		}
-	}
-	fclose(f);
-	return found ? 0 : -1;
-}
-
-static int mr_count(struct port *port)
-{
-	struct mr_info mi;
-
-	mr_info(port, 0, &mi);
-	return mi.count;
-}
-
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		b[i] = (unsigned char)(i * 131 + seed * 7 + (i >> 12));
-}
 
 static void *map_buf(size_t len)
 {
@@ -209,19 +106,13 @@ static void round_trip(struct __test_metadata *_metadata, int fd, __u32 pd,
 
 FIXTURE_SETUP(demo_mr)
 {
-	char name[NAME_MAX + 1];
-
 	self->port.mem_fd = -1;
 	self->fd = uv_open_demo(variant->bus, 0, self->ibdev,
 				sizeof(self->ibdev));
 	if (self->fd < 0)
 		SKIP(return, "no demo HCA on this bus");
-	ASSERT_EQ(0, uv_dma_dev_name(self->ibdev, name, sizeof(name)));
-	snprintf(self->port.dir, sizeof(self->port.dir), MODEL_DIR "/%s", name);
-	if (access(self->port.dir, F_OK))
+	if (port_init(&self->port, self->ibdev))
 		SKIP(return, "no device model test port (debugfs)");
-	self->port.mem_fd = open_port(&self->port, "mr_mem", O_RDWR);
-	ASSERT_LE(0, self->port.mem_fd);
 	self->iommu = uv_iommu_translates(self->ibdev);
 	self->bounce = uv_cmdline_has("swiotlb=force");
 	uv_get_context(self->fd, NULL, NULL);

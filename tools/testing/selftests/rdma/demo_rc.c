@@ -59,14 +59,6 @@ FIXTURE_VARIANT_ADD(demo_rc, platform_to_pci) {
 	.resp = UV_BUS_PCI,
 };
 
-static void fill(unsigned char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (i * 131 + seed) & 0xff;
-}
-
 static void res_snapshot(struct side *s, long *out)
 {
 	uv_res_counts(s->ibdev, res_types, ARRAY_SIZE(res_types), out);

@@ -287,6 +287,47 @@ static inline int _uv_dereg_mr(int fd, __u32 handle)
 } while (0)
 #define uv_dereg_mr(fd, h) ASSERT_EQ(0, _uv_dereg_mr(fd, h))
 
+/*
+ * Register bytes [@offset, + @len) of dma-buf @dmabuf_fd as an MR at I/O
+ * virtual address @iova.
+ */
+static inline int _uv_reg_dmabuf_mr(int fd, __u32 pd, int dmabuf_fd,
+				    __u64 offset, __u64 len, __u64 iova,
+				    __u32 access, __u32 *handle, __u32 *lkey)
+{
+	__u32 rkey, lk;
+	struct uv_cmd cmd;
+	int rc;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_MR, UVERBS_METHOD_REG_DMABUF_MR);
+	uv_attr_obj(&cmd, UVERBS_ATTR_REG_DMABUF_MR_HANDLE, 0);
+	uv_attr_obj(&cmd, UVERBS_ATTR_REG_DMABUF_MR_PD_HANDLE, pd);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_DMABUF_MR_OFFSET, offset);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_DMABUF_MR_LENGTH, len);
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_DMABUF_MR_IOVA, iova);
+	uv_attr_in(&cmd, UVERBS_ATTR_REG_DMABUF_MR_FD, &dmabuf_fd,
+		   sizeof(dmabuf_fd));
+	uv_attr_u64(&cmd, UVERBS_ATTR_REG_DMABUF_MR_ACCESS_FLAGS, access);
+	uv_attr_out(&cmd, UVERBS_ATTR_REG_DMABUF_MR_RESP_LKEY, &lk, sizeof(lk));
+	uv_attr_out(&cmd, UVERBS_ATTR_REG_DMABUF_MR_RESP_RKEY, &rkey,
+		    sizeof(rkey));
+	rc = uv_ioctl(fd, &cmd);
+	if (!rc) {
+		*handle = cmd.attrs[0].data;
+		if (lkey)
+			*lkey = lk;
+	}
+	return rc;
+}
+
+#define uv_reg_dmabuf_mr(fd, pd, dfd, o, l, i, acc, h, k) \
+	ASSERT_EQ(0, _uv_reg_dmabuf_mr(fd, pd, dfd, o, l, i, acc, h, k))
+#define uv_err_reg_dmabuf_mr(e, fd, pd, dfd, o, l, i, acc) do {	\
+	__u32 __h;							\
+	ASSERT_EQ(e, _uv_reg_dmabuf_mr(fd, pd, dfd, o, l, i, acc, &__h, \
+				       NULL));				\
+} while (0)
+
 /* --- what sysfs says about a device */
 
 /* The kernel name of the device the HCA does DMA through. */
@@ -350,6 +391,131 @@ static inline bool uv_iommu_translates(const char *ibdev)
 	if (uv_read_line(path, buf, sizeof(buf)))
 		return false;
 	return !strcmp(buf, "DMA") || !strcmp(buf, "DMA-FQ");
+}
+
+/* --- the device model's test port (debugfs demo_model/<device>/) */
+
+#define MODEL_DIR "/sys/kernel/debug/demo_model"
+
+/* The device model's test port of one HCA. */
+struct port {
+	char dir[PATH_MAX];
+	int mem_fd;
+};
+
+static inline int open_port(struct port *port, const char *file, int flags)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/%s", port->dir, file);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/*
+ * Find the test port of the device @ibdev does DMA through and open its
+ * mr_mem. Returns 0, or -1 when the model has no test port (no debugfs).
+ */
+static inline int port_init(struct port *port, const char *ibdev)
+{
+	char name[NAME_MAX + 1];
+
+	port->mem_fd = -1;
+	if (uv_dma_dev_name(ibdev, name, sizeof(name)))
+		return -1;
+	snprintf(port->dir, sizeof(port->dir), MODEL_DIR "/%s", name);
+	if (access(port->dir, F_OK))
+		return -1;
+	port->mem_fd = open_port(port, "mr_mem", O_RDWR);
+	return port->mem_fd < 0 ? -1 : 0;
+}
+
+/*
+ * Have the device move @len bytes at MR address @va through MR @key.
+ * Returns 0, the errno of the device's refusal, or -1 for a short transfer.
+ */
+static inline int dev_rw(struct port *port, __u32 key, __u64 va,
+			 void *buf, size_t len, bool write_mr)
+{
+	char k[16];
+	int fd, n;
+	size_t done = 0;
+
+	fd = open_port(port, "mr_key", O_WRONLY);
+	if (fd < 0)
+		return errno;
+	n = snprintf(k, sizeof(k), "0x%x", key);
+	if (write(fd, k, n) != n) {
+		close(fd);
+		return errno;
+	}
+	close(fd);
+	while (done < len) {
+		ssize_t r = write_mr ?
+			pwrite(port->mem_fd, buf + done, len - done, va + done) :
+			pread(port->mem_fd, buf + done, len - done, va + done);
+
+		if (r <= 0)
+			return r ? errno : -1;
+		done += r;
+	}
+	return 0;
+}
+
+#define dev_read(k, va, b, l) dev_rw(&self->port, k, va, b, l, false)
+#define dev_write(k, va, b, l) dev_rw(&self->port, k, va, b, l, true)
+
+struct mr_info {
+	char mode[8];
+	char state[8];		/* valid, missing or revoked */
+	unsigned long long addr, entries;
+	unsigned int page_shift;
+	int count;		/* MRs in the device's table */
+};
+
+/* What the device holds for MR @key, and how many MRs it holds. */
+static inline int mr_info(struct port *port, __u32 key, struct mr_info *mi)
+{
+	char path[PATH_MAX + 8], line[512];
+	bool found = false;
+	FILE *f;
+
+	memset(mi, 0, sizeof(*mi));
+	snprintf(path, sizeof(path), "%s/mrs", port->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int k;
+
+		mi->count++;
+		if (sscanf(line, "key 0x%x", &k) == 1 && k == key) {
+			char *p = strstr(line, " mode ");
+
+			found = p && sscanf(p,
+				" mode %7s iova %*s length %*s addr 0x%llx page_shift %u entries %llu state %7s",
+				mi->mode, &mi->addr, &mi->page_shift,
+				&mi->entries, mi->state) >= 4;
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+static inline int mr_count(struct port *port)
+{
+	struct mr_info mi;
+
+	mr_info(port, 0, &mi);
+	return mi.count;
+}
+
+static inline void fill(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (unsigned char)(i * 131 + seed * 7 + (i >> 12));
 }
 
 /* --- write() commands, carried by the INVOKE_WRITE ioctl */

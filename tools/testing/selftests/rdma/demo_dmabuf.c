@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma-buf memory regions on demo RDMA HCAs, proved by the device.
+ *
+ * A test exports memory as a dma-buf, registers it through
+ * UVERBS_METHOD_REG_DMABUF_MR and has the device move bytes through the MR
+ * with the device model's test port; the CPU checks them through its own
+ * mapping of the dma-buf, inside DMA_BUF_IOCTL_SYNC brackets.
+ *
+ * Variants: exporter (udmabuf over a memfd, the system dma-heap) x the HCA
+ * (on a PCI function, behind the IOMMU when there is one, or on a platform
+ * device) x the driver's import model (dynamic, or pinned and revocable;
+ * debugfs dmabuf_import). Exporters that take memory back (vfio-pci) are in
+ * demo_dmabuf_p2p.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+
+#include "../kselftest_harness.h"
+#include "demo_uverbs.h"
+
+#define PG 4096UL
+#define NPAGES 64
+#define DRV_DIR "/sys/kernel/debug/demo_rdma"
+#define RW (IB_UVERBS_ACCESS_LOCAL_WRITE)
+
+enum exporter { UDMABUF, HEAP };
+
+/* What the helpers need of a test. */
+struct env {
+	int fd;
+	__u32 pd;
+	struct port port;
+	bool iommu;
+	int dbuf;		/* the dma-buf */
+	size_t size;
+	unsigned char *cpu;	/* the CPU's mapping of the dma-buf */
+};
+
+FIXTURE(demo_dmabuf) {
+	struct env e;
+	char ibdev[64];
+	int memfd;		/* udmabuf: the memory behind the dma-buf */
+	int mrs;		/* MRs in the device before the test */
+};
+
+FIXTURE_VARIANT(demo_dmabuf) {
+	enum uv_bus bus;
+	enum exporter exporter;
+	const char *import;
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, pci_udmabuf_dynamic) {
+	.bus = UV_BUS_PCI, .exporter = UDMABUF, .import = "dynamic",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, pci_udmabuf_revocable) {
+	.bus = UV_BUS_PCI, .exporter = UDMABUF, .import = "revocable",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, pci_heap_dynamic) {
+	.bus = UV_BUS_PCI, .exporter = HEAP, .import = "dynamic",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, pci_heap_revocable) {
+	.bus = UV_BUS_PCI, .exporter = HEAP, .import = "revocable",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, platform_udmabuf_dynamic) {
+	.bus = UV_BUS_PLATFORM, .exporter = UDMABUF, .import = "dynamic",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, platform_udmabuf_revocable) {
+	.bus = UV_BUS_PLATFORM, .exporter = UDMABUF, .import = "revocable",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, platform_heap_dynamic) {
+	.bus = UV_BUS_PLATFORM, .exporter = HEAP, .import = "dynamic",
+};
+
+FIXTURE_VARIANT_ADD(demo_dmabuf, platform_heap_revocable) {
+	.bus = UV_BUS_PLATFORM, .exporter = HEAP, .import = "revocable",
+};
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : errno;
+}
+
+/* A memfd udmabuf accepts: sealed against shrinking, writable. */
+static int make_memfd(size_t size)
+{
+	int fd = memfd_create("demo_dmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Export @n ranges of the memfd as one dma-buf. Returns the fd or -errno. */
+static int udmabuf_list(int memfd, const __u64 *offsets, const __u64 *sizes,
+			int n)
+{
+	struct udmabuf_create_list *list;
+	int dev, ret, i;
+
+	list = calloc(1, sizeof(*list) + n * sizeof(list->list[0]));
+	if (!list)
+		return -ENOMEM;
+	list->flags = UDMABUF_FLAGS_CLOEXEC;
+	list->count = n;
+	for (i = 0; i < n; i++) {
+		list->list[i].memfd = memfd;
+		list->list[i].offset = offsets[i];
+		list->list[i].size = sizes[i];
+	}
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		free(list);
+		return -errno;
+	}
+	ret = ioctl(dev, UDMABUF_CREATE_LIST, list);
+	if (ret < 0)
+		ret = -errno;
+	close(dev);
+	free(list);
+	return ret;
+}
+
+static int heap_alloc(size_t size)
+{
+	struct dma_heap_allocation_data data = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (heap < 0)
+		return -errno;
+	ret = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data);
+	ret = ret < 0 ? -errno : (int)data.fd;
+	close(heap);
+	return ret;
+}
+
+/* CPU access to the dma-buf, bracketed as the dma-buf API asks. */
+static void cpu_sync(int dbuf, bool start)
+{
+	struct dma_buf_sync sync = {
+		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
+			 DMA_BUF_SYNC_RW,
+	};
+
+	ioctl(dbuf, DMA_BUF_IOCTL_SYNC, &sync);
+}
+
+/* Map @dbuf for the CPU; NULL on failure. */
+static unsigned char *map_dbuf(int dbuf, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dbuf, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void cpu_fill(int dbuf, unsigned char *cpu, size_t len, unsigned int seed)
+{
+	cpu_sync(dbuf, true);
+	fill(cpu, len, seed);
+	cpu_sync(dbuf, false);
+}
+
+FIXTURE_SETUP(demo_dmabuf)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX];
+	int ret;
+
+	self->memfd = -1;
+	self->e.dbuf = -1;
+	self->e.port.mem_fd = -1;
+	self->e.fd = uv_open_demo(variant->bus, 0, self->ibdev,
+				  sizeof(self->ibdev));
+	if (self->e.fd < 0)
+		SKIP(return, "no demo HCA on this bus");
+	if (port_init(&self->e.port, self->ibdev))
+		SKIP(return, "no device model test port (debugfs)");
+	ASSERT_EQ(0, uv_dma_dev_name(self->ibdev, name, sizeof(name)));
+	snprintf(path, sizeof(path), DRV_DIR "/%s/dmabuf_import", name);
+	ASSERT_EQ(0, write_str(path, variant->import));
+	self->e.iommu = uv_iommu_translates(self->ibdev);
+	uv_get_context(self->e.fd, NULL, NULL);
+	uv_alloc_pd(self->e.fd, &self->e.pd);
+	self->mrs = mr_count(&self->e.port);
+
+	self->e.size = NPAGES * PG;
+	if (variant->exporter == UDMABUF) {
+		const __u64 off = 0, size = self->e.size;
+
+		self->memfd = make_memfd(self->e.size);
+		ASSERT_LE(0, self->memfd);
+		ret = udmabuf_list(self->memfd, &off, &size, 1);
+		if (ret == -ENOENT)
+			SKIP(return, "no /dev/udmabuf (CONFIG_UDMABUF)");
+	} else {
+		ret = heap_alloc(self->e.size);
+		if (ret == -ENOENT)
+			SKIP(return, "no system dma-heap (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	}
+	ASSERT_LE(0, ret);
+	self->e.dbuf = ret;
+	self->e.cpu = map_dbuf(self->e.dbuf, self->e.size);
+	ASSERT_NE(NULL, self->e.cpu);
+}
+
+FIXTURE_TEARDOWN(demo_dmabuf)
+{
+	/* Every test deregisters, or exits: nothing stays in the device. */
+	if (self->e.port.mem_fd >= 0)
+		EXPECT_EQ(self->mrs, mr_count(&self->e.port));
+	if (self->e.cpu)
+		munmap(self->e.cpu, self->e.size);
+	if (self->e.dbuf >= 0)
+		close(self->e.dbuf);
+	if (self->memfd >= 0)
+		close(self->memfd);
+	if (self->e.port.mem_fd >= 0)
+		close(self->e.port.mem_fd);
+	if (self->e.fd >= 0)
+		close(self->e.fd);
+}
+
+/*
+ * Register dma-buf bytes [@off, + @len) at @iova; the device reads them,
+ * then writes new bytes; exactly those bytes change in the dma-buf.
+ */
+static void round_trip(struct __test_metadata *_metadata, struct env *e,
+		       size_t off, size_t len, __u64 iova)
+{
+	unsigned char *got = malloc(len), *want = malloc(len);
+	unsigned char *before = malloc(e->size);
+	struct mr_info mi;
+	__u32 h, key;
+
+	ASSERT_NE(NULL, got);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, before);
+	cpu_fill(e->dbuf, e->cpu, e->size, len);
+	uv_reg_dmabuf_mr(e->fd, e->pd, e->dbuf, off, len, iova, RW,
+			 &h, &key);
+	ASSERT_EQ(0, mr_info(&e->port, key, &mi));
+	EXPECT_STREQ("valid", mi.state);
+	if (e->iommu) {
+		/* The exporter's mapping is one IOVA range: one entry. */
+		EXPECT_STREQ("range", mi.mode);
+		EXPECT_EQ(1, mi.entries);
+	}
+
+	ASSERT_EQ(0, dev_rw(&e->port, key, iova, got, len, false));
+	cpu_sync(e->dbuf, true);
+	EXPECT_EQ(0, memcmp(got, e->cpu + off, len));
+	memcpy(before, e->cpu, e->size);
+	cpu_sync(e->dbuf, false);
+
+	fill(want, len, len + 1);
+	ASSERT_EQ(0, dev_rw(&e->port, key, iova, want, len, true));
+	cpu_sync(e->dbuf, true);
+	EXPECT_EQ(0, memcmp(e->cpu + off, want, len));
+	EXPECT_EQ(0, memcmp(e->cpu, before, off));
+	EXPECT_EQ(0, memcmp(e->cpu + off + len, before + off + len,
+			    e->size - off - len));
+	cpu_sync(e->dbuf, false);
+
+	/* Not a byte outside the MR. */
+	EXPECT_EQ(ERANGE, dev_rw(&e->port, key, iova - 1, got, 1, false));
+	EXPECT_EQ(ERANGE, dev_rw(&e->port, key, iova + len, got, 1, true));
+	uv_dereg_mr(e->fd, h);
+	EXPECT_EQ(ENOENT, dev_rw(&e->port, key, iova, got, 1, false));
+	free(got);
+	free(want);
+	free(before);
+}
+
+TEST_F(demo_dmabuf, whole_buffer)
+{
+	round_trip(_metadata, &self->e, 0, self->e.size, 0x7f0000000000ULL);
+}
+
+/* The MR starts and ends inside pages; its iova shares the page offset. */
+TEST_F(demo_dmabuf, offset_and_partial_range)
+{
+	round_trip(_metadata, &self->e, 3 * PG + 100, 5 * PG + 17,
+		   0x10000000ULL + 100);
+	round_trip(_metadata, &self->e, self->e.size - PG, PG, 0x20000000ULL);
+	round_trip(_metadata, &self->e, 17, 1, 17);
+}
+
+/* Two MRs over one dma-buf, overlapping: each sees the same bytes. */
+TEST_F(demo_dmabuf, two_mrs_one_buffer)
+{
+	unsigned char a[64], b[64];
+	__u32 h1, h2, k1, k2;
+
+	cpu_fill(self->e.dbuf, self->e.cpu, self->e.size, 5);
+	uv_reg_dmabuf_mr(self->e.fd, self->e.pd, self->e.dbuf, 0, 8 * PG, 0, RW,
+			 &h1, &k1);
+	uv_reg_dmabuf_mr(self->e.fd, self->e.pd, self->e.dbuf, 4 * PG, 8 * PG,
+			 0x100000, RW, &h2, &k2);
+	ASSERT_NE(k1, k2);
+	fill(a, sizeof(a), 9);
+	ASSERT_EQ(0, dev_rw(&self->e.port, k1, 6 * PG, a, sizeof(a), true));
+	ASSERT_EQ(0, dev_rw(&self->e.port, k2, 0x100000 + 2 * PG, b, sizeof(b),
+			    false));
+	EXPECT_EQ(0, memcmp(a, b, sizeof(a)));
+	uv_dereg_mr(self->e.fd, h1);
+	/* The other MR keeps its own attachment and mapping. */
+	ASSERT_EQ(0, dev_rw(&self->e.port, k2, 0x100000 + 2 * PG, b, sizeof(b),
+			    false));
+	EXPECT_EQ(0, memcmp(a, b, sizeof(a)));
+	uv_dereg_mr(self->e.fd, h2);
+}
+
+/*
+ * A udmabuf made of several memfd ranges, in another order than the
+ * memfd's: the device must see the dma-buf's order.
+ */
+TEST_F(demo_dmabuf, multi_range_export)
+{
+	static const __u64 offs[] = { 40 * PG, 0, 20 * PG }, sizes[] = {
+		3 * PG, 2 * PG, 5 * PG };
+	const size_t len = 10 * PG;
+	unsigned char *got = malloc(len), *mem;
+	__u32 h, key;
+	int dbuf, i;
+	size_t at = 0;
+
+	if (variant->exporter != UDMABUF)
+		SKIP(return, "only udmabuf exports lists of ranges");
+	ASSERT_NE(NULL, got);
+	mem = mmap(NULL, self->e.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	fill(mem, self->e.size, 77);
+	dbuf = udmabuf_list(self->memfd, offs, sizes, 3);
+	ASSERT_LE(0, dbuf);
+	uv_reg_dmabuf_mr(self->e.fd, self->e.pd, dbuf, 0, len, 0x40000000ULL, RW,
+			 &h, &key);
+	ASSERT_EQ(0, dev_rw(&self->e.port, key, 0x40000000ULL, got, len, false));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, memcmp(got + at, mem + offs[i], sizes[i]));
+		at += sizes[i];
+	}
+	/* A write across the seam of the first two ranges. */
+	fill(got, 2 * PG, 3);
+	ASSERT_EQ(0, dev_rw(&self->e.port, key, 0x40000000ULL + 2 * PG, got,
+			    2 * PG, true));
+	EXPECT_EQ(0, memcmp(mem + 42 * PG, got, PG));
+	EXPECT_EQ(0, memcmp(mem, got + PG, PG));
+	uv_dereg_mr(self->e.fd, h);
+	close(dbuf);
+	munmap(mem, self->e.size);
+	free(got);
+}
+
+/* The MR holds the dma-buf: closing and unmapping it changes nothing. */
+TEST_F(demo_dmabuf, buffer_closed_after_reg)
+{
+	unsigned char a[256], b[256];
+	__u32 h, key;
+
+	uv_reg_dmabuf_mr(self->e.fd, self->e.pd, self->e.dbuf, PG, 4 * PG, PG, RW,
+			 &h, &key);
+	munmap(self->e.cpu, self->e.size);
+	self->e.cpu = NULL;
+	close(self->e.dbuf);
+	self->e.dbuf = -1;
+	fill(a, sizeof(a), 1);
+	ASSERT_EQ(0, dev_rw(&self->e.port, key, 2 * PG, a, sizeof(a), true));
+	ASSERT_EQ(0, dev_rw(&self->e.port, key, 2 * PG, b, sizeof(b), false));
+	EXPECT_EQ(0, memcmp(a, b, sizeof(a)));
+	uv_dereg_mr(self->e.fd, h);
+}
+
+/* Bad input: a clean errno, and nothing left in the device. */
+TEST_F(demo_dmabuf, bad_input)
+{
+	int closed = dup(self->e.dbuf);
+
+	ASSERT_LE(0, closed);
+	close(closed);
+	/* Not a file, not a dma-buf. */
+	uv_err_reg_dmabuf_mr(EBADF, self->e.fd, self->e.pd, closed, 0, PG, 0, RW);
+	uv_err_reg_dmabuf_mr(EBADF, self->e.fd, self->e.pd, -1, 0, PG, 0, RW);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.fd, 0, PG, 0,
+			     RW);
+	/* Past the end, empty, wrapping. */
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, 0,
+			     self->e.size + PG, 0, RW);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf,
+			     self->e.size - PG, 2 * PG, 0, RW);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf,
+			     self->e.size, PG, 0, RW);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, 0, 0, 0,
+			     RW);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, -PG, PG,
+			     0, RW);
+	/* The iova must share the offset's place in its page. */
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, 100, PG,
+			     0, RW);
+	/* Access the device cannot give, or the core refuses. */
+	uv_err_reg_dmabuf_mr(EOPNOTSUPP, self->e.fd, self->e.pd, self->e.dbuf, 0,
+			     PG, 0, RW | IB_UVERBS_ACCESS_REMOTE_ATOMIC);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, 0, PG, 0,
+			     IB_UVERBS_ACCESS_REMOTE_WRITE);
+	uv_err_reg_dmabuf_mr(EINVAL, self->e.fd, self->e.pd, self->e.dbuf, 0, PG, 0,
+			     IB_UVERBS_ACCESS_MW_BIND);
+	/* A PD that does not exist. */
+	uv_err_reg_dmabuf_mr(ENOENT, self->e.fd, self->e.pd + 100, self->e.dbuf, 0,
+			     PG, 0, RW);
+	EXPECT_EQ(self->mrs, mr_count(&self->e.port));
+}
+
+/* A read-only MR: the device reads, and refuses to write. */
+TEST_F(demo_dmabuf, read_only)
+{
+	unsigned char b[64];
+	__u32 h, key;
+
+	cpu_fill(self->e.dbuf, self->e.cpu, self->e.size, 2);
+	uv_reg_dmabuf_mr(self->e.fd, self->e.pd, self->e.dbuf, 0, PG, 0, 0, &h,
+			 &key);
+	ASSERT_EQ(0, dev_rw(&self->e.port, key, 0, b, sizeof(b), false));
+	cpu_sync(self->e.dbuf, true);
+	EXPECT_EQ(0, memcmp(b, self->e.cpu, sizeof(b)));
+	cpu_sync(self->e.dbuf, false);
+	EXPECT_EQ(EACCES, dev_rw(&self->e.port, key, 0, b, sizeof(b), true));
+	uv_dereg_mr(self->e.fd, h);
+}
+
+/* A process that exits with dma-buf MRs leaves nothing behind. */
+TEST_F(demo_dmabuf, exit_with_mrs)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char ibdev[64];
+		__u32 pd, h, key;
+		int fd = uv_open_demo(variant->bus, 0, ibdev, sizeof(ibdev));
+
+		if (fd < 0 || _uv_get_context(fd, NULL, NULL) ||
+		    _uv_alloc_pd(fd, &pd))
+			_exit(1);
+		for (int i = 0; i < 4; i++)
+			if (_uv_reg_dmabuf_mr(fd, pd, self->e.dbuf, i * PG, PG,
+					      0, RW, &h, &key))
+				_exit(2);
+		_exit(mr_count(&self->e.port) == self->mrs + 4 ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->mrs, mr_count(&self->e.port));
+}
+
+TEST_HARNESS_MAIN

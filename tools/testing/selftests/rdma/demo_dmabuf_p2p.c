@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma-buf MRs over another PCI device's memory (peer-to-peer MMIO), and
+ * an exporter that takes its memory back.
+ *
+ * vfio-pci exports a memory BAR of a QEMU ivshmem-plain function as a
+ * dma-buf (VFIO_DEVICE_FEATURE_DMA_BUF). It accepts only importers that can
+ * be revoked, and revokes when PCI memory decode is turned off or the
+ * device is closed; the revoke returns only once every importer has given
+ * its mapping back. A test registers the dma-buf, has the demo device move
+ * bytes through the MR with the device model's test port, and checks them
+ * through the CPU's mapping of the BAR. When the exporter revokes, a
+ * dynamic MR misses and, if the memory comes back, maps it again; a
+ * pinned revocable MR is revoked for good. Either way the device must
+ * never touch the BAR once the revoke has returned: a BAR with decode off
+ * reads as all ones, so a read the device let through would show it.
+ *
+ * Needs the ivshmem function in the VM (tools: -device ivshmem-plain) and
+ * a path for peer-to-peer DMA between it and the demo HCA. Without an
+ * IOMMU, vfio is used in no-IOMMU mode.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "demo_uverbs.h"
+
+#define PG 4096UL
+#define DRV_DIR "/sys/kernel/debug/demo_rdma"
+#define RW (IB_UVERBS_ACCESS_LOCAL_WRITE)
+#define SHM_BAR 2
+#define IOVA 0x50000000ULL
+
+struct vfio {
+	char bdf[32];
+	int container, group, device;
+	__u64 cfg_off;		/* config space region */
+	__u64 bar_off, bar_size;
+	unsigned char *bar;	/* the CPU's mapping of the BAR */
+};
+
+FIXTURE(demo_p2p) {
+	int fd;
+	__u32 pd;
+	char ibdev[64];
+	struct port port;
+	struct vfio v;
+	int mrs;
+};
+
+FIXTURE_VARIANT(demo_p2p) {
+	enum uv_bus bus;
+	const char *import;
+};
+
+FIXTURE_VARIANT_ADD(demo_p2p, pci_dynamic) {
+	.bus = UV_BUS_PCI, .import = "dynamic",
+};
+
+FIXTURE_VARIANT_ADD(demo_p2p, pci_revocable) {
+	.bus = UV_BUS_PCI, .import = "revocable",
+};
+
+FIXTURE_VARIANT_ADD(demo_p2p, platform_dynamic) {
+	.bus = UV_BUS_PLATFORM, .import = "dynamic",
+};
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : errno;
+}
+
+/* The first ivshmem-plain function (1af4:1110), or -1. */
+static int find_ivshmem(char *bdf, size_t len)
+{
+	char path[PATH_MAX], id[32];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	int ret = -1;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1af4"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1110"))
+			continue;
+		snprintf(bdf, len, "%s", de->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* Bind @bdf to vfio-pci; in no-IOMMU mode if it has no IOMMU group. */
+static int bind_vfio(const char *bdf, bool *noiommu)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	*noiommu = access(path, F_OK) != 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	if (!strcmp(uv_link_base(path, link, sizeof(link)), "vfio-pci"))
+		return 0;
+	if (*noiommu &&
+	    write_file("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
+		       "1"))
+		return -1;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_file(path, "vfio-pci"))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 bdf);
+	write_file(path, bdf);
+	return write_file("/sys/bus/pci/drivers_probe", bdf) ? -1 : 0;
+}
+
+static int region(struct vfio *v, __u32 index, __u64 *off, __u64 *size)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -1;
+	*off = info.offset;
+	if (size)
+		*size = info.size;
+	return 0;
+}
+
+static int vfio_open(struct vfio *v)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	bool noiommu;
+	int grp;
+
+	v->container = -1;
+	v->group = -1;
+	v->device = -1;
+	if (find_ivshmem(v->bdf, sizeof(v->bdf)) || bind_vfio(v->bdf, &noiommu))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 v->bdf);
+	grp = atoi(uv_link_base(path, link, sizeof(link)));
+	snprintf(path, sizeof(path), "/dev/vfio/%s%d",
+		 noiommu ? "noiommu-" : "", grp);
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->container < 0 || v->group < 0 ||
+	    ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	    ioctl(v->container, VFIO_SET_IOMMU,
+		  noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU))
+		return -1;
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	if (v->device < 0 ||
+	    region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg_off, NULL) ||
+	    region(v, SHM_BAR, &v->bar_off, &v->bar_size))
+		return -1;
+	v->bar = mmap(NULL, v->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->device, v->bar_off);
+	return v->bar == MAP_FAILED ? -1 : 0;
+}
+
+static void vfio_close(struct vfio *v)
+{
+	if (v->bar && v->bar != MAP_FAILED)
+		munmap(v->bar, v->bar_size);
+	v->bar = NULL;
+	if (v->device >= 0)
+		close(v->device);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	v->device = -1;
+	v->group = -1;
+	v->container = -1;
+}
+
+/* PCI memory decode on or off: off revokes the BAR's dma-bufs. */
+static int set_decode(struct vfio *v, bool on)
+{
+	__u16 cmd;
+
+	if (pread(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) != 2)
+		return -1;
+	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
+	return pwrite(v->device, &cmd, 2, v->cfg_off + PCI_COMMAND) == 2 ?
+	       0 : -1;
+}
+
+/* Export BAR ranges as one dma-buf; returns its fd or -errno. */
+static int export_bar(struct vfio *v, const __u64 *offs, const __u64 *lens,
+		      int n)
+{
+	size_t sz = sizeof(struct vfio_device_feature) +
+		    sizeof(struct vfio_device_feature_dma_buf) +
+		    n * sizeof(struct vfio_region_dma_range);
+	struct vfio_device_feature *feat = calloc(1, sz);
+	struct vfio_device_feature_dma_buf *db;
+	int i, ret;
+
+	if (!feat)
+		return -ENOMEM;
+	feat->argsz = sz;
+	feat->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db = (void *)feat->data;
+	db->region_index = SHM_BAR;
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = n;
+	for (i = 0; i < n; i++) {
+		db->dma_ranges[i].offset = offs[i];
+		db->dma_ranges[i].length = lens[i];
+	}
+	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, feat);
+	ret = ret < 0 ? -errno : ret;
+	free(feat);
+	return ret;
+}
+
+static int export_all(struct vfio *v, __u64 off, __u64 len)
+{
+	return export_bar(v, &off, &len, 1);
+}
+
+FIXTURE_SETUP(demo_p2p)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX];
+
+	self->port.mem_fd = -1;
+	self->v.container = -1;
+	self->v.group = -1;
+	self->v.device = -1;
+	self->fd = uv_open_demo(variant->bus, 0, self->ibdev,
+				sizeof(self->ibdev));
+	if (self->fd < 0)
+		SKIP(return, "no demo HCA on this bus");
+	if (port_init(&self->port, self->ibdev))
+		SKIP(return, "no device model test port (debugfs)");
+	if (find_ivshmem(name, sizeof(name)))
+		SKIP(return, "no ivshmem-plain PCI function to export");
+	ASSERT_EQ(0, vfio_open(&self->v));
+	ASSERT_EQ(0, set_decode(&self->v, true));
+	ASSERT_EQ(0, uv_dma_dev_name(self->ibdev, name, sizeof(name)));
+	snprintf(path, sizeof(path), DRV_DIR "/%s/dmabuf_import", name);
+	ASSERT_EQ(0, write_file(path, variant->import));
+	uv_get_context(self->fd, NULL, NULL);
+	uv_alloc_pd(self->fd, &self->pd);
+	self->mrs = mr_count(&self->port);
+}
+
+FIXTURE_TEARDOWN(demo_p2p)
+{
+	if (self->port.mem_fd >= 0)
+		EXPECT_EQ(self->mrs, mr_count(&self->port));
+	vfio_close(&self->v);
+	if (self->port.mem_fd >= 0)
+		close(self->port.mem_fd);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+#define IS_PLATFORM (variant->bus == UV_BUS_PLATFORM)
+#define DYNAMIC (!strcmp(variant->import, "dynamic"))
+
+/*
+ * The platform HCA is not a PCI function: no peer-to-peer path to the BAR.
+ * The exporter refuses to map for it, and registration fails cleanly.
+ */
+static bool no_p2p(struct __test_metadata *_metadata, int fd, __u32 pd,
+		   struct port *port, int mrs, int dbuf)
+{
+	uv_err_reg_dmabuf_mr(EINVAL, fd, pd, dbuf, 0, PG, 0, RW);
+	EXPECT_EQ(mrs, mr_count(port));
+	return true;
+}
+
+#define NO_P2P(dbuf) \
+	(IS_PLATFORM && no_p2p(_metadata, self->fd, self->pd, &self->port, \
+			       self->mrs, dbuf))
+
+/* The device moves BAR bytes through the MR; the CPU sees the same. */
+TEST_F(demo_p2p, round_trip)
+{
+	const size_t len = 16 * PG;
+	unsigned char *got = malloc(len), *want = malloc(len);
+	struct mr_info mi;
+	__u32 h, key;
+	int dbuf;
+
+	ASSERT_NE(NULL, got);
+	ASSERT_NE(NULL, want);
+	fill(self->v.bar, len + 2 * PG, 11);
+	dbuf = export_all(&self->v, 0, len + 2 * PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, PG + 8, len, IOVA + 8, RW,
+			 &h, &key);
+	ASSERT_EQ(0, mr_info(&self->port, key, &mi));
+	EXPECT_STREQ("range", mi.mode);
+	EXPECT_STREQ("valid", mi.state);
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA + 8, got, len, false));
+	EXPECT_EQ(0, memcmp(got, self->v.bar + PG + 8, len));
+	fill(want, len, 12);
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA + 8, want, len, true));
+	EXPECT_EQ(0, memcmp(self->v.bar + PG + 8, want, len));
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+	free(got);
+	free(want);
+}
+
+/*
+ * A dma-buf of BAR ranges in another order than the BAR's: every range
+ * must land at its own place in the MR, also when the exporter maps them
+ * into one IOVA range.
+ */
+TEST_F(demo_p2p, multi_range_export)
+{
+	static const __u64 offs[] = { 8 * PG, 0, 3 * PG },
+		lens[] = { 2 * PG, PG, 4 * PG };
+	const size_t len = 7 * PG;
+	unsigned char *got = malloc(len);
+	size_t at = 0;
+	__u32 h, key;
+	int dbuf, i;
+
+	ASSERT_NE(NULL, got);
+	fill(self->v.bar, 12 * PG, 21);
+	dbuf = export_bar(&self->v, offs, lens, 3);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, len, IOVA, RW, &h, &key);
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA, got, len, false));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, memcmp(got + at, self->v.bar + offs[i], lens[i]))
+			TH_LOG("range %d (BAR offset 0x%llx) differs", i,
+			       (unsigned long long)offs[i]);
+		at += lens[i];
+	}
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+	free(got);
+}
+
+/*
+ * The exporter takes the memory back while the MR is idle. The revoke
+ * returns (the importer gave its mapping back), and the device cannot
+ * reach the BAR any more. Dynamic: the access misses, the mapping is
+ * refused, the MR is revoked. Revocable: revoked at once.
+ */
+TEST_F(demo_p2p, revoke_idle)
+{
+	long long misses = uv_counter(self->ibdev, "mr_misses");
+	unsigned char b[64];
+	struct mr_info mi;
+	__u32 h, key;
+	int dbuf;
+
+	dbuf = export_all(&self->v, 0, 4 * PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, 4 * PG, IOVA, RW, &h,
+			 &key);
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA, b, sizeof(b), false));
+	ASSERT_EQ(0, set_decode(&self->v, false));
+	ASSERT_EQ(0, mr_info(&self->port, key, &mi));
+	EXPECT_STREQ(DYNAMIC ? "missing" : "revoked", mi.state);
+	EXPECT_EQ(EACCES, dev_rw(&self->port, key, IOVA, b, sizeof(b), false));
+	ASSERT_EQ(0, mr_info(&self->port, key, &mi));
+	EXPECT_STREQ("revoked", mi.state);
+	EXPECT_EQ(misses + (DYNAMIC ? 1 : 0),
+		  uv_counter(self->ibdev, "mr_misses"));
+	/* Memory back: a revoked MR stays revoked. */
+	ASSERT_EQ(0, set_decode(&self->v, true));
+	EXPECT_EQ(EACCES, dev_rw(&self->port, key, IOVA, b, sizeof(b), true));
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+}
+
+/*
+ * The exporter moves the memory away and brings it back before the device
+ * needs it: a dynamic MR misses once and maps it again; the bytes are the
+ * BAR's. A revocable MR cannot come back.
+ */
+TEST_F(demo_p2p, invalidate_and_remap)
+{
+	long long misses = uv_counter(self->ibdev, "mr_misses");
+	unsigned char a[256], b[256];
+	struct mr_info mi;
+	__u32 h, key;
+	int dbuf;
+
+	dbuf = export_all(&self->v, 0, 4 * PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, 4 * PG, IOVA, RW, &h,
+			 &key);
+	ASSERT_EQ(0, set_decode(&self->v, false));
+	ASSERT_EQ(0, set_decode(&self->v, true));
+	fill(a, sizeof(a), 31);
+	if (!DYNAMIC) {
+		EXPECT_EQ(EACCES, dev_rw(&self->port, key, IOVA + PG, a,
+					 sizeof(a), true));
+		goto dereg;
+	}
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA + PG, a, sizeof(a), true));
+	EXPECT_EQ(0, memcmp(self->v.bar + PG, a, sizeof(a)));
+	ASSERT_EQ(0, dev_rw(&self->port, key, IOVA + PG, b, sizeof(b), false));
+	EXPECT_EQ(0, memcmp(a, b, sizeof(a)));
+	ASSERT_EQ(0, mr_info(&self->port, key, &mi));
+	EXPECT_STREQ("valid", mi.state);
+	EXPECT_EQ(misses + 1, uv_counter(self->ibdev, "mr_misses"));
+dereg:
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+}
+
+struct reader {
+	struct port *port;
+	__u32 key;
+	const unsigned char *want;
+	int ok, refused, wrong, other;
+	bool stop;		/* __atomic */
+};
+
+/* Read through the MR until told to stop; sort what came back. */
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	unsigned char got[PG];
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		int rc = dev_rw(r->port, r->key, IOVA, got, sizeof(got), false);
+
+		if (!rc && !memcmp(got, r->want, sizeof(got)))
+			__atomic_fetch_add(&r->ok, 1, __ATOMIC_RELAXED);
+		else if (!rc)
+			r->wrong++;
+		else if (rc == EACCES)
+			r->refused++;
+		else
+			r->other++;
+	}
+	return NULL;
+}
+
+/*
+ * Revoke while the device reads the BAR. Every read the device completes
+ * returns the BAR's bytes (never the all-ones of a BAR without decode),
+ * the revoke returns, and then the device refuses.
+ */
+TEST_F(demo_p2p, revoke_during_traffic)
+{
+	unsigned char *want = malloc(PG);
+	struct reader r = { .port = &self->port, .want = want };
+	pthread_t t;
+	__u32 h;
+	int dbuf;
+
+	ASSERT_NE(NULL, want);
+	fill(self->v.bar, PG, 41);
+	memcpy(want, self->v.bar, PG);
+	dbuf = export_all(&self->v, 0, PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, PG, IOVA, RW, &h, &r.key);
+	ASSERT_EQ(0, pthread_create(&t, NULL, reader_fn, &r));
+	while (__atomic_load_n(&r.ok, __ATOMIC_RELAXED) < 20 &&
+	       !__atomic_load_n(&r.wrong, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&r.other, __ATOMIC_RELAXED))
+		usleep(1000);
+	ASSERT_EQ(0, set_decode(&self->v, false));
+	usleep(50 * 1000);
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_LE(20, r.ok);
+	EXPECT_EQ(0, r.wrong);
+	EXPECT_EQ(0, r.other);
+	EXPECT_LE(1, r.refused);
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+	free(want);
+}
+
+/* Closing the vfio device revokes its dma-bufs; the MR is left revoked. */
+TEST_F(demo_p2p, close_device)
+{
+	unsigned char b[64];
+	__u32 h, key;
+	int dbuf;
+
+	dbuf = export_all(&self->v, 0, PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, PG, IOVA, RW, &h, &key);
+	vfio_close(&self->v);
+	EXPECT_EQ(EACCES, dev_rw(&self->port, key, IOVA, b, sizeof(b), false));
+	uv_dereg_mr(self->fd, h);
+out:
+	close(dbuf);
+}
+
+/* A BAR whose decode is off exports a revoked dma-buf: nothing to map. */
+TEST_F(demo_p2p, export_while_revoked)
+{
+	int dbuf;
+
+	ASSERT_EQ(0, set_decode(&self->v, false));
+	dbuf = export_all(&self->v, 0, PG);
+	ASSERT_LE(0, dbuf);
+	uv_err_reg_dmabuf_mr(ENODEV, self->fd, self->pd, dbuf, 0, PG, 0, RW);
+	EXPECT_EQ(self->mrs, mr_count(&self->port));
+	close(dbuf);
+}
+
+TEST_HARNESS_MAIN
