@@ -23,6 +23,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/iommu.h>
 #include <rdma/ib_umem.h>
 #include <rdma/ib_umem_phys.h>
 #include <rdma/iter.h>
@@ -184,6 +185,20 @@ static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
 	return 0;
 }
 
+/*
+ * Does the device reach @addr through a bounce buffer? Behind an IOMMU DMA
+ * domain the address is an IOVA and the HCA, a trusted device, is never
+ * bounced; dma_need_sync() answers for dma-direct.
+ */
+static bool demo_dma_bounces(struct demo_dev *dev, dma_addr_t addr)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev->dma_dev);
+
+	if (dom && iommu_is_dma_domain(dom))
+		return false;
+	return dma_need_sync(dev->dma_dev, addr);
+}
+
 /**
  * demo_umem_dmabuf_map - map a dma-buf MR's memory for the device
  * @dev: the HCA
@@ -194,16 +209,29 @@ static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
  * The caller holds the dma-buf's reservation lock. A page list lives until
  * demo_umem_put_pbl().
  *
- * Return: 0, or a negative errno with nothing mapped.
+ * Return: 0, or a negative errno with nothing mapped: -EIO if the
+ * exporter's mapping needs syncs (swiotlb bounce buffers).
  */
 int demo_umem_dmabuf_map(struct demo_dev *dev, struct demo_umem *m, u64 virt)
 {
-	int err;
+	struct scatterlist *sg;
+	int err, i;
 
 	dma_resv_assert_held(m->dmabuf->attach->dmabuf->resv);
 	err = ib_umem_dmabuf_map_pages(m->dmabuf);
 	if (err)
 		return err;
+	/*
+	 * The exporter chose the mapping; one that needs syncs (a bounce
+	 * buffer) is refused, as user MRs are: RDMA has no point at which
+	 * to sync.
+	 */
+	for_each_sgtable_dma_sg(&m->dmabuf->umem.sgt_append.sgt, sg, i) {
+		if (demo_dma_bounces(dev, sg_dma_address(sg))) {
+			ib_umem_dmabuf_unmap_pages(m->dmabuf);
+			return -EIO;
+		}
+	}
 	err = demo_umem_dmabuf_xlate(dev, m, virt);
 	if (err)
 		ib_umem_dmabuf_unmap_pages(m->dmabuf);
