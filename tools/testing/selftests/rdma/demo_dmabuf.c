@@ -26,7 +26,6 @@
 
 #define PG 4096UL
 #define NPAGES 64
-#define DRV_DIR "/sys/kernel/debug/demo_rdma"
 #define RW (IB_UVERBS_ACCESS_LOCAL_WRITE)
 
 enum exporter { UDMABUF, HEAP };
@@ -87,18 +86,6 @@ FIXTURE_VARIANT_ADD(demo_dmabuf, platform_heap_dynamic) {
 FIXTURE_VARIANT_ADD(demo_dmabuf, platform_heap_revocable) {
 	.bus = UV_BUS_PLATFORM, .exporter = HEAP, .import = "revocable",
 };
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : errno;
-}
 
 /* A memfd udmabuf accepts: sealed against shrinking, writable. */
 static int make_memfd(size_t size)
@@ -189,7 +176,6 @@ static void cpu_fill(int dbuf, unsigned char *cpu, size_t len, unsigned int seed
 
 FIXTURE_SETUP(demo_dmabuf)
 {
-	char name[NAME_MAX + 1], path[PATH_MAX];
 	int ret;
 
 	self->memfd = -1;
@@ -201,9 +187,7 @@ FIXTURE_SETUP(demo_dmabuf)
 		SKIP(return, "no demo HCA on this bus");
 	if (port_init(&self->e.port, self->ibdev))
 		SKIP(return, "no device model test port (debugfs)");
-	ASSERT_EQ(0, uv_dma_dev_name(self->ibdev, name, sizeof(name)));
-	snprintf(path, sizeof(path), DRV_DIR "/%s/dmabuf_import", name);
-	ASSERT_EQ(0, write_str(path, variant->import));
+	ASSERT_EQ(0, uv_set_dmabuf_import(self->ibdev, variant->import));
 	self->e.iommu = uv_iommu_translates(self->ibdev);
 	self->e.bounce = uv_cmdline_has("swiotlb=force");
 	uv_get_context(self->e.fd, NULL, NULL);

@@ -31,7 +31,6 @@
 #include "demo_uverbs.h"
 
 #define PG 4096UL
-#define DRV_DIR "/sys/kernel/debug/demo_rdma"
 #define RW (IB_UVERBS_ACCESS_LOCAL_WRITE)
 #define SHM_BAR 2
 #define IOVA 0x50000000ULL
@@ -70,18 +69,6 @@ FIXTURE_VARIANT_ADD(demo_p2p, pci_revocable) {
 FIXTURE_VARIANT_ADD(demo_p2p, platform_dynamic) {
 	.bus = UV_BUS_PLATFORM, .import = "dynamic",
 };
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : errno;
-}
 
 /* The first ivshmem-plain function (1af4:1110), or -1. */
 static int find_ivshmem(char *bdf, size_t len)
@@ -129,17 +116,17 @@ static int bind_vfio(const char *bdf)
 	if (!strcmp(uv_link_base(path, link, sizeof(link)), "vfio-pci"))
 		return 0;
 	if (noiommu &&
-	    write_file("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
-		       "1"))
+	    uv_write_file("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
+			  "1"))
 		return -1;
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (write_file(path, "vfio-pci"))
+	if (uv_write_file(path, "vfio-pci"))
 		return -1;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
 		 bdf);
-	write_file(path, bdf);
-	return write_file("/sys/bus/pci/drivers_probe", bdf) ? -1 : 0;
+	uv_write_file(path, bdf);
+	return uv_write_file("/sys/bus/pci/drivers_probe", bdf) ? -1 : 0;
 }
 
 static int region(struct vfio *v, __u32 index, __u64 *off, __u64 *size)
@@ -253,7 +240,7 @@ static int export_all(struct vfio *v, __u64 off, __u64 len)
 
 FIXTURE_SETUP(demo_p2p)
 {
-	char name[NAME_MAX + 1], path[PATH_MAX];
+	char name[NAME_MAX + 1];
 
 	self->port.mem_fd = -1;
 	self->v.container = -1;
@@ -269,9 +256,7 @@ FIXTURE_SETUP(demo_p2p)
 		SKIP(return, "no ivshmem-plain PCI function to export");
 	ASSERT_EQ(0, vfio_open(&self->v));
 	ASSERT_EQ(0, set_decode(&self->v, true));
-	ASSERT_EQ(0, uv_dma_dev_name(self->ibdev, name, sizeof(name)));
-	snprintf(path, sizeof(path), DRV_DIR "/%s/dmabuf_import", name);
-	ASSERT_EQ(0, write_file(path, variant->import));
+	ASSERT_EQ(0, uv_set_dmabuf_import(self->ibdev, variant->import));
 	uv_get_context(self->fd, NULL, NULL);
 	uv_alloc_pd(self->fd, &self->pd);
 	self->mrs = mr_count(&self->port);

@@ -328,6 +328,19 @@ static inline int _uv_reg_dmabuf_mr(int fd, __u32 pd, int dmabuf_fd,
 				       NULL));				\
 } while (0)
 
+/* Write @s to the file @path. Returns 0 or the errno. */
+static inline int uv_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : errno;
+}
+
 /* --- what sysfs says about a device */
 
 /* The kernel name of the device the HCA does DMA through. */
@@ -342,6 +355,19 @@ static inline int uv_dma_dev_name(const char *ibdev, char *buf, size_t len)
 		return -1;
 	memcpy(buf, name, strlen(name) + 1);
 	return 0;
+}
+
+/* How the driver imports dma-bufs on @ibdev: "dynamic" or "revocable". */
+static inline int uv_set_dmabuf_import(const char *ibdev, const char *model)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX];
+
+	/* No such device: the path does not exist and the write fails. */
+	if (uv_dma_dev_name(ibdev, name, sizeof(name)))
+		name[0] = 0;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/demo_rdma/%s/dmabuf_import", name);
+	return uv_write_file(path, model);
 }
 
 /*
