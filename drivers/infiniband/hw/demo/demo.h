@@ -288,6 +288,10 @@ u32 demo_access(int access);
 struct ib_mr *demo_create_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
 			     struct demo_mr *mr);
 int demo_destroy_mr(struct demo_dev *dev, u32 key);
+int demo_check_user_mr(struct demo_dev *dev, struct ib_udata *udata,
+		       struct ib_dmah *dmah, int access, u64 length);
+struct ib_mr *demo_create_umem_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
+				  struct demo_mr *mr);
 int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		      struct ib_udata *udata);
 int demo_query_port(struct ib_device *ibdev, u32 port,

@@ -240,11 +240,7 @@ static struct ib_mr *demo_reg_dmabuf_revocable(struct ib_pd *ibpd,
 	err = demo_umem_dmabuf_map(dev, &mr->umem, virt);
 	if (err)
 		goto err_unlock;
-	cmd.mr.mode = cpu_to_le32(mr->umem.mode);
-	cmd.mr.addr = cpu_to_le64(mr->umem.addr);
-	cmd.mr.page_shift = cpu_to_le32(mr->umem.page_shift);
-	ibmr = demo_create_mr(ibpd, &cmd, mr);
-	demo_umem_put_pbl(dev, &mr->umem);
+	ibmr = demo_create_umem_mr(ibpd, &cmd, mr);
 	if (IS_ERR(ibmr)) {
 		err = PTR_ERR(ibmr);
 		goto err_unlock;
@@ -272,13 +268,10 @@ struct ib_mr *demo_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
 	struct demo_mr *mr;
 	int err;
 
-	err = ib_no_udata_io(&attrs->driver_udata);
+	err = demo_check_user_mr(dev, &attrs->driver_udata, dmah, access,
+				 length);
 	if (err)
 		return ERR_PTR(err);
-	if (dmah || (access & ~DEMO_MR_ACCESS_SUPPORTED))
-		return ERR_PTR(-EOPNOTSUPP);
-	if (!length || length > le64_to_cpu(dev->attr.max_msg))
-		return ERR_PTR(-EINVAL);
 
 	mr = kzalloc_obj(*mr);
 	if (!mr)

@@ -522,6 +522,39 @@ struct ib_mr *demo_reg_dma_range(struct ib_pd *ibpd, dma_addr_t addr,
 }
 #endif
 
+/* What every user MR, over user memory or a dma-buf, must pass. */
+int demo_check_user_mr(struct demo_dev *dev, struct ib_udata *udata,
+		       struct ib_dmah *dmah, int access, u64 length)
+{
+	int err;
+
+	err = ib_no_udata_io(udata);
+	if (err)
+		return err;
+	if (dmah || (access & ~DEMO_MR_ACCESS_SUPPORTED))
+		return -EOPNOTSUPP;
+	if (!length || length > le64_to_cpu(dev->attr.max_msg))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * CREATE_MR with the translation demo_mem.c built in @mr->umem; the page
+ * list is freed once the device has copied it, or failed.
+ */
+struct ib_mr *demo_create_umem_mr(struct ib_pd *ibpd, struct demo_cmd *cmd,
+				  struct demo_mr *mr)
+{
+	struct ib_mr *ibmr;
+
+	cmd->mr.mode = cpu_to_le32(mr->umem.mode);
+	cmd->mr.addr = cpu_to_le64(mr->umem.addr);
+	cmd->mr.page_shift = cpu_to_le32(mr->umem.page_shift);
+	ibmr = demo_create_mr(ibpd, cmd, mr);
+	demo_umem_put_pbl(to_demo_dev(ibpd->device), &mr->umem);
+	return ibmr;
+}
+
 /*
  * A user MR: pinned and mapped in demo_mem.c; the device gets one range or
  * a page list and enforces the access flags and bounds itself.
@@ -540,13 +573,9 @@ struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	struct ib_mr *ibmr;
 	int err;
 
-	err = ib_no_udata_io(udata);
+	err = demo_check_user_mr(dev, udata, dmah, access, length);
 	if (err)
 		return ERR_PTR(err);
-	if (dmah || (access & ~DEMO_MR_ACCESS_SUPPORTED))
-		return ERR_PTR(-EOPNOTSUPP);
-	if (!length || length > le64_to_cpu(dev->attr.max_msg))
-		return ERR_PTR(-EINVAL);
 
 	mr = kzalloc_obj(*mr);
 	if (!mr)
@@ -555,12 +584,7 @@ struct ib_mr *demo_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	if (err)
 		goto err_free;
 
-	cmd.mr.mode = cpu_to_le32(mr->umem.mode);
-	cmd.mr.addr = cpu_to_le64(mr->umem.addr);
-	cmd.mr.page_shift = cpu_to_le32(mr->umem.page_shift);
-	ibmr = demo_create_mr(ibpd, &cmd, mr);
-	/* The device copied the page list, or failed. */
-	demo_umem_put_pbl(dev, &mr->umem);
+	ibmr = demo_create_umem_mr(ibpd, &cmd, mr);
 	if (IS_ERR(ibmr)) {
 		err = PTR_ERR(ibmr);
 		goto err_put;
