@@ -172,6 +172,12 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	err = dma_set_mask_and_coherent(dma_dev, DMA_BIT_MASK(64));
 	if (err)
 		return ERR_PTR(err);
+	/*
+	 * The device's translation takes DMA segments of any length; say so,
+	 * or exporters that build their scatterlists for this device (a
+	 * dma-buf mapped for an MR) must split them at 64 KiB.
+	 */
+	dma_set_max_seg_size(dma_dev, UINT_MAX);
 
 	index = ida_alloc(&demo_index_ida, GFP_KERNEL);
 	if (index < 0)

@@ -148,15 +148,18 @@ static int heap_alloc(size_t size)
 	return ret;
 }
 
-/* CPU access to the dma-buf, bracketed as the dma-buf API asks. */
-static void cpu_sync(int dbuf, bool start)
+/*
+ * CPU access to the dma-buf, bracketed as the dma-buf API asks. Returns 0
+ * or the errno of the exporter's CPU access hook.
+ */
+static int cpu_sync(int dbuf, bool start)
 {
 	struct dma_buf_sync sync = {
 		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
 			 DMA_BUF_SYNC_RW,
 	};
 
-	ioctl(dbuf, DMA_BUF_IOCTL_SYNC, &sync);
+	return ioctl(dbuf, DMA_BUF_IOCTL_SYNC, &sync) ? errno : 0;
 }
 
 /* Map @dbuf for the CPU; NULL on failure. */
@@ -217,7 +220,8 @@ FIXTURE_SETUP(demo_dmabuf)
 	 * the data tests cannot run (see bounce_refused).
 	 */
 	if (self->e.bounce && strcmp(_metadata->name, "bounce_refused") &&
-	    strcmp(_metadata->name, "bad_input"))
+	    strcmp(_metadata->name, "bad_input") &&
+	    strcmp(_metadata->name, "large_segments"))
 		SKIP(return, "swiotlb=force: dma-buf MRs are refused (see bounce_refused)");
 }
 
@@ -470,6 +474,94 @@ TEST_F(demo_dmabuf, exit_with_mrs)
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(self->mrs, mr_count(&self->e.port));
+}
+
+/* Write @val to a sysfs or procfs file. */
+static int write_ulong(const char *path, unsigned long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lu", val);
+	return uv_write_file(path, buf);
+}
+
+static long read_ulong(const char *path)
+{
+	unsigned long val;
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%lu", &val);
+	fclose(f);
+	return n == 1 ? (long)val : -1;
+}
+
+#define HUGE_SZ (2UL << 20)
+#define NR_HUGE "/proc/sys/vm/nr_hugepages"
+#define FREE_HUGE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+/*
+ * A dma-buf whose memory is physically contiguous well beyond 64 KiB: a
+ * udmabuf over a hugetlb memfd (one 2 MiB folio), or 1 MiB chunks of the
+ * system heap. Every mapping of it must be built within its device's
+ * maximum DMA segment size: udmabuf's CPU access maps it for the udmabuf
+ * misc device, which allows 64 KiB (DMA-API debug reports longer
+ * segments, and swiotlb=force cannot bounce them); the HCA says it takes
+ * any length. Without those, the kernel log check of the run fails.
+ */
+TEST_F(demo_dmabuf, large_segments)
+{
+	long nr_huge = read_ulong(NR_HUGE);
+	struct env big = self->e;
+	int memfd = -1;
+
+	if (variant->exporter == UDMABUF) {
+		const __u64 off = 0, size = HUGE_SZ;
+
+		if (nr_huge < 0 || write_ulong(NR_HUGE, nr_huge + 1))
+			SKIP(return, "cannot reserve a huge page (" NR_HUGE ")");
+		if (read_ulong(FREE_HUGE) < 1) {
+			write_ulong(NR_HUGE, nr_huge);
+			SKIP(return, "no free 2 MiB huge page");
+		}
+		memfd = memfd_create("demo_dmabuf_huge", MFD_HUGETLB |
+				     MFD_ALLOW_SEALING | MFD_CLOEXEC);
+		if (memfd < 0 || ftruncate(memfd, HUGE_SZ) ||
+		    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+			if (memfd >= 0)
+				close(memfd);
+			write_ulong(NR_HUGE, nr_huge);
+			SKIP(return, "no hugetlb memfd (CONFIG_HUGETLBFS)");
+		}
+		big.dbuf = udmabuf_list(memfd, &off, &size, 1);
+	} else {
+		big.dbuf = heap_alloc(HUGE_SZ);
+	}
+	ASSERT_LE(0, big.dbuf);
+	big.size = HUGE_SZ;
+	big.cpu = map_dbuf(big.dbuf, big.size);
+	ASSERT_NE(NULL, big.cpu);
+
+	/* The exporter's CPU access maps the buffer for its own device. */
+	ASSERT_EQ(0, cpu_sync(big.dbuf, true));
+	fill(big.cpu, big.size, 11);
+	ASSERT_EQ(0, cpu_sync(big.dbuf, false));
+
+	/* The HCA's mapping: byte-exact, whole and across the chunks. */
+	if (!self->e.bounce) {
+		round_trip(_metadata, &big, 0, big.size, 0x7e0000000000ULL);
+		round_trip(_metadata, &big, HUGE_SZ / 2 - PG - 8, 2 * PG + 16,
+			   0x30000000ULL + ((HUGE_SZ / 2 - PG - 8) % PG));
+	}
+
+	munmap(big.cpu, big.size);
+	close(big.dbuf);
+	if (memfd >= 0) {
+		close(memfd);
+		EXPECT_EQ(0, write_ulong(NR_HUGE, nr_huge));
+	}
 }
 
 /* Under swiotlb=force registration fails cleanly instead of bouncing. */

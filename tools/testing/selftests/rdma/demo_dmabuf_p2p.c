@@ -542,4 +542,220 @@ TEST_F(demo_p2p, export_while_revoked)
 	close(dbuf);
 }
 
+/* --- RC traffic through a BAR MR */
+
+#define RC_ACCESS (IB_UVERBS_ACCESS_LOCAL_WRITE | \
+		   IB_UVERBS_ACCESS_REMOTE_WRITE | \
+		   IB_UVERBS_ACCESS_REMOTE_READ)
+#define RC_WAIT_MS 5000
+#define RNR_INFINITE 7
+
+/* One end of an RC connection: its own context, PD, CQ and QP. */
+struct end {
+	int fd;
+	char ibdev[64];
+	__u32 pd;
+	struct uv_cq cq;
+	struct uv_qp qp;
+	bool cq_live, qp_live;
+};
+
+static int end_open(struct end *e, enum uv_bus bus)
+{
+	struct uv_qp_init init = { .max_send_wr = 16, .max_recv_wr = 16 };
+	struct demo_alloc_ucontext_resp caps;
+	int rc;
+
+	e->fd = uv_open_demo(bus, 0, e->ibdev, sizeof(e->ibdev));
+	if (e->fd < 0)
+		return -1;
+	rc = _uv_get_context_drv(e->fd, NULL, 0, &caps);
+	if (!rc)
+		rc = _uv_alloc_pd(e->fd, &e->pd);
+	if (!rc)
+		rc = _uv_create_cq(e->fd, 16, -1, &e->cq);
+	if (rc)
+		return rc;
+	e->cq_live = true;
+	init.pd = e->pd;
+	init.scq = &e->cq;
+	init.rcq = &e->cq;
+	rc = _uv_create_qp(e->fd, &init, &e->qp);
+	e->qp_live = !rc;
+	return rc;
+}
+
+static void end_close(struct __test_metadata *_metadata, struct end *e)
+{
+	if (e->qp_live)
+		EXPECT_EQ(0, _uv_destroy_qp(&e->qp));
+	if (e->cq_live)
+		EXPECT_EQ(0, _uv_destroy_cq(&e->cq));
+	if (e->fd >= 0)
+		close(e->fd);
+}
+
+/* Post @wr on @from; its completion, and the receive's on @to if any. */
+static void rc_post(struct __test_metadata *_metadata, struct end *from,
+		    struct end *to, const struct uv_wr *wr, int status)
+{
+	struct uv_hw_cqe c;
+
+	ASSERT_EQ(0, _uv_post_send(&from->qp, wr));
+	ASSERT_EQ(0, uv_wait_cq(&from->cq, &c, RC_WAIT_MS));
+	ASSERT_EQ(status, c.status);
+	if (status)
+		return;
+	ASSERT_EQ(wr->opcode, c.opcode);
+	if (wr->opcode != UV_WQE_SEND)
+		return;
+	ASSERT_EQ(0, uv_wait_cq(&to->cq, &c, RC_WAIT_MS));
+	ASSERT_EQ(UV_CQE_OK, c.status);
+	ASSERT_TRUE(c.flags & UV_CQE_F_RECV);
+	ASSERT_EQ(wr->length, c.byte_len);
+}
+
+/* Decode off and on: the exporter takes the BAR away and gives it back. */
+#define BOUNCE_DECODE() do {						\
+	ASSERT_EQ(0, set_decode(&self->v, false));			\
+	ASSERT_EQ(0, set_decode(&self->v, true));			\
+} while (0)
+
+/*
+ * RC traffic between the PCI HCA, whose MR is a BAR dma-buf, and the
+ * platform HCA, whose MR is ordinary user memory. The BAR MR is written
+ * and read by the peer, gathered by a send and filled by a receive, byte
+ * for byte. Once the exporter has taken the BAR away and given it back,
+ * the first WQE that needs a dynamic MR misses: the device holds it
+ * before any byte moves, the driver maps the BAR again, and the WQE then
+ * completes whole (responder memory, local gather list, receive buffer:
+ * one miss each). A revocable MR fails such work with an access error.
+ * While the BAR stays away, a held WQE fails once the driver gives up,
+ * and the device writes nothing.
+ */
+TEST_F(demo_p2p, rc_traffic)
+{
+	long long misses = uv_counter(self->ibdev, "mr_misses");
+	struct end p = { .fd = -1 }, q = { .fd = -1 };
+	unsigned char *bar = self->v.bar, *buf, old[64];
+	struct uv_wr wr = { .flags = UV_WQE_F_SIGNALED, .length = PG };
+	__u32 bh, bkey, mh, mkey;
+	struct mr_info mi;
+	int dbuf;
+
+	dbuf = export_all(&self->v, 0, 4 * PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+	if (end_open(&p, UV_BUS_PCI) || end_open(&q, UV_BUS_PLATFORM)) {
+		end_close(_metadata, &p);
+		end_close(_metadata, &q);
+		close(dbuf);
+		SKIP(return, "no second demo HCA to connect to");
+	}
+	buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	uv_reg_mr(q.fd, q.pd, buf, 4 * PG, (uintptr_t)buf, RC_ACCESS, &mh,
+		  &mkey);
+	uv_reg_dmabuf_mr(p.fd, p.pd, dbuf, 0, 4 * PG, IOVA, RC_ACCESS, &bh,
+			 &bkey);
+	uv_qp_connect(&p.qp, RC_ACCESS, uv_lid(q.ibdev), q.qp.qpn,
+		      RNR_INFINITE);
+	uv_qp_connect(&q.qp, RC_ACCESS, uv_lid(p.ibdev), p.qp.qpn,
+		      RNR_INFINITE);
+
+	/* The peer writes the BAR, then reads it. */
+	fill(buf, PG, 1);
+	wr.opcode = UV_WQE_WRITE;
+	wr.addr = (uintptr_t)buf;
+	wr.lkey = mkey;
+	wr.remote_addr = IOVA + PG;
+	wr.rkey = bkey;
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(bar + PG, buf, PG));
+	fill(bar + 2 * PG, PG, 2);
+	wr.opcode = UV_WQE_READ;
+	wr.addr = (uintptr_t)buf + PG;
+	wr.remote_addr = IOVA + 2 * PG;
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(buf + PG, bar + 2 * PG, PG));
+	/* A send gathers from the BAR; a receive lands in it. */
+	uv_post_recv(&q.qp, (uintptr_t)buf + 2 * PG, PG, mkey);
+	wr = (struct uv_wr){ .opcode = UV_WQE_SEND, .flags = UV_WQE_F_SIGNALED,
+			     .addr = IOVA + 2 * PG, .length = PG, .lkey = bkey };
+	rc_post(_metadata, &p, &q, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(buf + 2 * PG, bar + 2 * PG, PG));
+	fill(buf + 3 * PG, PG, 3);
+	uv_post_recv(&p.qp, IOVA + 3 * PG, PG, bkey);
+	wr.addr = (uintptr_t)buf + 3 * PG;
+	wr.lkey = mkey;
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(bar + 3 * PG, buf + 3 * PG, PG));
+
+	/* The BAR goes away and comes back: the responder's MR misses. */
+	BOUNCE_DECODE();
+	fill(buf, PG, 4);
+	wr = (struct uv_wr){ .opcode = UV_WQE_WRITE, .flags = UV_WQE_F_SIGNALED,
+			     .addr = (uintptr_t)buf, .length = PG, .lkey = mkey,
+			     .remote_addr = IOVA, .rkey = bkey };
+	if (!DYNAMIC) {
+		memcpy(old, bar, sizeof(old));
+		rc_post(_metadata, &q, &p, &wr, UV_CQE_REM_ACCESS_ERR);
+		EXPECT_EQ(0, memcmp(bar, old, sizeof(old)));
+		EXPECT_EQ(misses, uv_counter(self->ibdev, "mr_misses"));
+		goto dereg;
+	}
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(bar, buf, PG));
+	EXPECT_EQ(misses + 1, uv_counter(self->ibdev, "mr_misses"));
+
+	/* Again: now the local gather list of a send misses. */
+	BOUNCE_DECODE();
+	fill(bar + PG, PG, 5);
+	uv_post_recv(&q.qp, (uintptr_t)buf + PG, PG, mkey);
+	wr = (struct uv_wr){ .opcode = UV_WQE_SEND, .flags = UV_WQE_F_SIGNALED,
+			     .addr = IOVA + PG, .length = PG, .lkey = bkey };
+	rc_post(_metadata, &p, &q, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(buf + PG, bar + PG, PG));
+	EXPECT_EQ(misses + 2, uv_counter(self->ibdev, "mr_misses"));
+
+	/* Again: now the receive buffer the send lands in misses. */
+	BOUNCE_DECODE();
+	fill(buf + 2 * PG, PG, 6);
+	uv_post_recv(&p.qp, IOVA + 2 * PG, PG, bkey);
+	wr.addr = (uintptr_t)buf + 2 * PG;
+	wr.lkey = mkey;
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	EXPECT_EQ(0, memcmp(bar + 2 * PG, buf + 2 * PG, PG));
+	EXPECT_EQ(misses + 3, uv_counter(self->ibdev, "mr_misses"));
+	ASSERT_EQ(0, mr_info(&self->port, bkey, &mi));
+	EXPECT_STREQ("valid", mi.state);
+
+	/*
+	 * The BAR stays away: the held write fails when the exporter refuses
+	 * to map again, and the MR is revoked. With decode back on, the
+	 * BAR shows that nothing was written.
+	 */
+	memcpy(old, bar + 3 * PG, sizeof(old));
+	ASSERT_EQ(0, set_decode(&self->v, false));
+	wr = (struct uv_wr){ .opcode = UV_WQE_WRITE, .flags = UV_WQE_F_SIGNALED,
+			     .addr = (uintptr_t)buf, .length = PG, .lkey = mkey,
+			     .remote_addr = IOVA + 3 * PG, .rkey = bkey };
+	rc_post(_metadata, &q, &p, &wr, UV_CQE_REM_ACCESS_ERR);
+	ASSERT_EQ(0, set_decode(&self->v, true));
+	EXPECT_EQ(0, memcmp(bar + 3 * PG, old, sizeof(old)));
+	EXPECT_EQ(misses + 4, uv_counter(self->ibdev, "mr_misses"));
+	ASSERT_EQ(0, mr_info(&self->port, bkey, &mi));
+	EXPECT_STREQ("revoked", mi.state);
+dereg:
+	uv_dereg_mr(p.fd, bh);
+	uv_dereg_mr(q.fd, mh);
+	end_close(_metadata, &p);
+	end_close(_metadata, &q);
+	munmap(buf, 4 * PG);
+out:
+	close(dbuf);
+}
+
 TEST_HARNESS_MAIN
