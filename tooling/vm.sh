@@ -41,7 +41,7 @@ if [ -n "${DEMO_TRY_KVM:-}" ] && [ -w /dev/kvm ] &&
 	kvm_args=()
 fi
 
-BAD='Oops|BUG:|WARNING:|cut here|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|general protection fault|UBSAN:|KASAN:|unreferenced object|Kernel panic'
+BAD='Oops|enqueued on deprecated workqueue|BUG:|WARNING:|cut here|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|general protection fault|UBSAN:|KASAN:|unreferenced object|Kernel panic'
 
 mkdir -p "$RESULTS"
 rc=0

@@ -151,7 +151,7 @@ void demo_dmabuf_miss(struct demo_dev *dev, u32 key)
 	/* Freed after an RCU grace period once erased. */
 	if (mr && mr->ibmr.lkey == key) {
 		set_bit(0, &mr->miss);
-		queue_work(system_unbound_wq, &dev->miss_work);
+		queue_work(system_dfl_wq, &dev->miss_work);
 	}
 	rcu_read_unlock();
 }

@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -756,6 +757,124 @@ dereg:
 	munmap(buf, 4 * PG);
 out:
 	close(dbuf);
+}
+
+/* --- a failed mapping gives its IOVA space back */
+
+static const char * const fail_dirs[] = {
+	"/sys/kernel/debug/failslab",
+	"/sys/kernel/debug/fail_page_alloc",
+	"/sys/kernel/debug/fail_usercopy",
+};
+
+/* Quiet fault injection that also fails GFP_KERNEL allocations. */
+static int faults_setup(bool on)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fail_dirs); i++) {
+		snprintf(path, sizeof(path), "%s/verbose", fail_dirs[i]);
+		rc |= uv_write_file(path, on ? "0" : "2");
+		if (i == 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/ignore-gfp-wait", fail_dirs[i]);
+		rc |= uv_write_file(path, on ? "N" : "Y");
+	}
+	return rc;
+}
+
+/* The device address of the MR over @dbuf, or 0. */
+static __u64 mr_addr(struct __test_metadata *_metadata, int fd, __u32 pd,
+		     struct port *port, int dbuf)
+{
+	struct mr_info mi = {};
+	__u32 h, key;
+
+	if (_uv_reg_dmabuf_mr(fd, pd, dbuf, 0, 4 * PG, IOVA, RW, &h, &key))
+		return 0;
+	EXPECT_EQ(0, mr_info(port, key, &mi));
+	EXPECT_STREQ("range", mi.mode);
+	EXPECT_EQ(0, _uv_dereg_mr(fd, h));
+	return mi.addr;
+}
+
+/*
+ * Fail each allocation, page allocation and user copy of a registration
+ * in turn (fail-nth). Every failure returns an errno and leaves no MR, and
+ * whatever IOVA space the exporter reserved for the BAR is given back:
+ * with a strict IOMMU the allocator hands a freed range of the same size
+ * to the next mapping on the same CPU, so the BAR maps at the same IOVA
+ * after the sweep as before it. A failure after the reservation that
+ * kept it would move the next mapping elsewhere.
+ */
+TEST_F(demo_p2p, map_failure_frees_iova)
+{
+	__u64 before, again, after;
+	int dbuf, n, rc = 0, tfd, failed = 0;
+	__u32 h = 0, key;
+	cpu_set_t cpu;
+	char buf[16];
+
+	if (!uv_iommu_translates(self->ibdev) || !uv_cmdline_has("iommu.strict=1"))
+		SKIP(return, "needs a strict IOMMU: IOVA ranges the exporter reserves");
+	tfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (tfd < 0 || faults_setup(true)) {
+		if (tfd >= 0)
+			close(tfd);
+		faults_setup(false);
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	}
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	dbuf = export_all(&self->v, 0, 4 * PG);
+	ASSERT_LE(0, dbuf);
+	if (NO_P2P(dbuf))
+		goto out;
+
+	before = mr_addr(_metadata, self->fd, self->pd, &self->port, dbuf);
+	again = mr_addr(_metadata, self->fd, self->pd, &self->port, dbuf);
+	ASSERT_NE(0, before);
+	if (before != again)
+		SKIP(goto out, "the IOVA allocator does not reuse a freed range");
+
+	for (n = 1; n < 5000; n++) {
+		bool injected;
+
+		snprintf(buf, sizeof(buf), "%d", n);
+		ASSERT_EQ((ssize_t)strlen(buf), pwrite(tfd, buf, strlen(buf), 0));
+		rc = _uv_reg_dmabuf_mr(self->fd, self->pd, dbuf, 0, 4 * PG, IOVA,
+				       RW, &h, &key);
+		/*
+		 * "0": the registration took the fault. A failed read took it
+		 * itself: the registration reached fewer than n fault sites.
+		 */
+		injected = pread(tfd, buf, sizeof(buf), 0) > 0 && buf[0] == '0';
+		if (pwrite(tfd, "0", 1, 0) != 1)
+			ASSERT_EQ(1, pwrite(tfd, "0", 1, 0));
+		failed += rc != 0;
+		EXPECT_EQ(0, rc ? 0 : _uv_dereg_mr(self->fd, h));
+		ASSERT_NE(-1, rc);
+		ASSERT_EQ(self->mrs, mr_count(&self->port)) TH_LOG("fail-nth %d", n);
+		if (!injected)
+			break;
+	}
+	ASSERT_EQ(0, rc) TH_LOG("registration fails without a fault, fail-nth %d", n);
+	ASSERT_GT(n, 1);
+	EXPECT_LT(0, failed);
+
+	after = mr_addr(_metadata, self->fd, self->pd, &self->port, dbuf);
+	EXPECT_EQ(before, after)
+		TH_LOG("IOVA 0x%llx before %d failed registrations, 0x%llx after",
+		       (unsigned long long)before, failed,
+		       (unsigned long long)after);
+	TH_LOG("%d fault sites, %d failed registrations", n - 1, failed);
+out:
+	close(dbuf);
+	faults_setup(false);
+	close(tfd);
 }
 
 TEST_HARNESS_MAIN
