@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Entry points; see README.md.  Everything runs from tooling/.
 .PHONY: run test setup tree export check-export check build vm takeover send-dry-run \
-	cocci-test cocci-tree
+	cocci-test cocci-tree rdma-core rdma-core-vm
 
 run:		; tooling/run.sh
 test:		; tooling/test.sh
@@ -12,6 +12,8 @@ check-export:	; tooling/export.sh --check
 check:		; tooling/check-series.sh
 build:		; tooling/build.sh
 vm:		; tooling/vm.sh $(MODES)
+rdma-core:	; tooling/rdma-core.sh
+rdma-core-vm:	; tooling/rdma-core-vm.sh
 cocci-test:	; RULES='dma_*' tooling/cocci-test.sh \
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle tooling/cocci/fixtures
 cocci-tree:	; RULES='dma_*' tooling/cocci-tree.sh $(or $(KTREE),$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree) \

@@ -102,7 +102,7 @@ build() {
 		# Debian's python3 and cython3 (pyverbs), not a python3 that
 		# happens to be first in PATH
 		(cd "$RC_BUILD" && PATH=/usr/bin:$PATH cmake -GNinja -DIN_PLACE=1 \
-			-DNO_MAN_PAGES=1 -DENABLE_RESOLVE_NEIGH=0 -DENABLE_STATIC=0 \
+			-DNO_MAN_PAGES=1 -DENABLE_STATIC=0 \
 			-DPYTHON_EXECUTABLE=/usr/bin/python3 \
 			-DCYTHON_EXECUTABLE=/usr/bin/cython3 \
 			-DCMAKE_BUILD_TYPE=RelWithDebInfo \

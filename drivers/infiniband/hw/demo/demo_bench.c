@@ -117,8 +117,12 @@ static int bench_end_get(struct bench_end *e, const char *name)
 	}
 	e->lkey = e->pd->local_dma_lkey;
 	e->rkey = e->pd->unsafe_global_rkey;
-	/* One contiguous buffer, so one DMA address covers a whole message. */
-	e->buf = kzalloc(BENCH_BUF, GFP_KERNEL | __GFP_NOWARN);
+	/*
+	 * One contiguous buffer, so one DMA address covers a whole message;
+	 * worth compacting memory for.
+	 */
+	e->buf = kzalloc(BENCH_BUF, GFP_KERNEL | __GFP_RETRY_MAYFAIL |
+			 __GFP_NOWARN);
 	if (!e->buf)
 		return -ENOMEM;
 	e->dma = ib_dma_map_single(e->dev, e->buf, BENCH_BUF,

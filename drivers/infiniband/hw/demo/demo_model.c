@@ -242,6 +242,28 @@ static void dmod_irq_work(struct irq_work *work)
 	spin_unlock(&mdev->irq_lock);
 }
 
+/*
+ * Write a queue entry as hardware does: the whole entry with the owner bit
+ * of the previous pass, then, once that is visible, the new owner bit. A
+ * consumer that sees the new owner bit (and reads the rest after
+ * dma_rmb()) sees the whole entry, never a part of the previous pass.
+ */
+static bool dmod_post_entry(struct dmod_dev *mdev, dma_addr_t addr,
+			    void *entry, size_t len, u8 *owner)
+{
+	u8 cur = *owner;
+	bool ok;
+
+	*owner = !cur;
+	ok = dmod_dma(mdev, addr, entry, len, true);
+	*owner = cur;
+	if (!ok)
+		return false;
+	/* The entry before its owner bit; pairs with the reader's dma_rmb() */
+	wmb();
+	return dmod_dma(mdev, addr + (owner - (u8 *)entry), owner, 1, true);
+}
+
 static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 			    u64 info)
 {
@@ -257,8 +279,10 @@ static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 		mdev->status |= DEMO_STATUS_FATAL;
 		return;
 	}
-	if (!dmod_dma(mdev, mdev->eq_base + (mdev->eq_pi & (mdev->eq_depth - 1)) *
-		      sizeof(eqe), &eqe, sizeof(eqe), true)) {
+	/* The owner bit is in the low byte of the little-endian field. */
+	if (!dmod_post_entry(mdev, mdev->eq_base +
+			     (mdev->eq_pi & (mdev->eq_depth - 1)) * sizeof(eqe),
+			     &eqe, sizeof(eqe), (u8 *)&eqe.owner)) {
 		mdev->status |= DEMO_STATUS_FATAL;
 		return;
 	}
@@ -302,8 +326,8 @@ static void dmod_complete(struct dmod_cq *cq, struct dmod_dev *mdev,
 	}
 	/* Set on the first pass over the zeroed ring, clear on the next. */
 	cqe->owner = !(cq->pi & cq->depth);
-	if (!dmod_dma(mdev, cq->ring + (cq->pi & (cq->depth - 1)) * sizeof(*cqe),
-		      cqe, sizeof(*cqe), true))
+	if (!dmod_post_entry(mdev, cq->ring + (cq->pi & (cq->depth - 1)) *
+			     sizeof(*cqe), cqe, sizeof(*cqe), &cqe->owner))
 		return;
 	cq->pi++;
 	if (cq->armed && (!cq->solicited_only || solicited ||
@@ -354,6 +378,8 @@ static void dmod_qp_fetch_pi(struct dmod_qp *qp)
 		dmod_qp_error(qp);
 		return;
 	}
+	/* WQEs are read after the indices: pairs with software's release. */
+	smp_rmb();
 	sq_pi = le32_to_cpu(dbr.sq_pi);
 	rq_pi = le32_to_cpu(dbr.rq_pi);
 	if ((u16)(sq_pi - qp->sq_ci) > qp->sq_depth ||
