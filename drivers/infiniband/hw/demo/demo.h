@@ -15,6 +15,8 @@
 
 #define DEMO_PORT		1
 #define DEMO_MAX_PD		1024
+/* RDMA READs a QP may have outstanding; the device runs one at a time */
+#define DEMO_MAX_RD_ATOM	16
 #define DEMO_PKEY_DEFAULT	0xffff
 
 /**

@@ -255,6 +255,11 @@ int demo_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		return -EINVAL;
 	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index)
 		return -EINVAL;
+	if (((mask & IB_QP_MAX_QP_RD_ATOMIC) &&
+	     attr->max_rd_atomic > DEMO_MAX_RD_ATOM) ||
+	    ((mask & IB_QP_MAX_DEST_RD_ATOMIC) &&
+	     attr->max_dest_rd_atomic > DEMO_MAX_RD_ATOM))
+		return -EINVAL;
 
 	cmd.opcode = cpu_to_le16(DEMO_CMD_MODIFY_QP);
 	cmd.qp.qpn = cpu_to_le32(ibqp->qp_num);
@@ -298,6 +303,10 @@ int demo_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->attr.dest_qp_num = attr->dest_qp_num;
 	if (mask & IB_QP_RNR_RETRY)
 		qp->attr.rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		qp->attr.max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
 	if (mask & IB_QP_PATH_MTU)
 		qp->attr.path_mtu = attr->path_mtu;
 	spin_unlock_irqrestore(&qp->lock, flags);

@@ -39,8 +39,8 @@ int demo_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 	attr->max_cqe = le32_to_cpu(dev->attr.max_cqe);
 	attr->max_mr = le32_to_cpu(dev->attr.max_mr);
 	attr->max_pd = DEMO_MAX_PD;
-	attr->max_qp_rd_atom = 1;
-	attr->max_qp_init_rd_atom = 1;
+	attr->max_qp_rd_atom = DEMO_MAX_RD_ATOM;
+	attr->max_qp_init_rd_atom = DEMO_MAX_RD_ATOM;
 	attr->max_pkeys = 1;
 	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN;
 	return 0;
