@@ -50,4 +50,28 @@ SPARSE=${SPARSE:-$DEMO_CACHE/sparse/bin/sparse}
 sparse_cmd() { if [ -x "$SPARSE" ]; then echo "$SPARSE"; else echo sparse; fi; }
 mk() { make -s -C "$1" O="$BUILD" CC="ccache gcc" HOSTCC="ccache gcc" CHECK="$(sparse_cmd)" -j"$JOBS" "${@:2}"; }
 
+# apt with a private state under $DEMO_CACHE/apt (setup.sh writes its
+# sources.list: suites the system does not list); the system's stays as is.
+APT=$DEMO_CACHE/apt
+apt_private() {
+	apt-get -o Dir::State="$APT" -o Dir::State::status=/var/lib/dpkg/status \
+		-o Dir::Etc::sourcelist="$APT/sources.list" \
+		-o Dir::Etc::sourceparts=/nonexistent -o Dir::Cache="$APT" \
+		-o APT::Sandbox::User=root "$@"
+}
+
+# Install those of the given Debian packages that are missing.
+apt_install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "apt-get install ${missing[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
 base_commit() { git -C "$BASE_REPO" rev-parse "$BASE_TAG^{commit}"; }

@@ -15,30 +15,9 @@ RC_DL=$DEMO_CACHE/rdma-core-src
 RC_TREE=${RC_TREE:-$DEMO_CACHE/rdma-core}
 RC_BUILD=$RC_TREE/build
 RC_PATCHES=$TOP/rdma-core/patches
-APT=$DEMO_CACHE/apt
 
 RC_DEPS="cmake ninja-build pkg-config libnl-3-dev libnl-route-3-dev libudev-dev
 	 python3-dev cython3 libsystemd-dev"
-
-apt_private() {
-	apt-get -o Dir::State="$APT" -o Dir::State::status=/var/lib/dpkg/status \
-		-o Dir::Etc::sourcelist="$APT/sources.list" \
-		-o Dir::Etc::sourceparts=/nonexistent -o Dir::Cache="$APT" \
-		-o APT::Sandbox::User=root "$@"
-}
-
-install_deps() {
-	local missing=() p
-	for p in $RC_DEPS; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "apt-get install ${missing[*]}"
-	apt-get update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends "${missing[@]}" >/dev/null
-}
 
 # The orig tarball only: sid's .dsc may be newer than the cached index.
 # Checked against the SHA256 of the suite's Sources index.
@@ -121,7 +100,7 @@ build() {
 	fi
 }
 
-install_deps
+apt_install_missing $RC_DEPS
 tarball=$(fetch)
 import "$tarball"
 apply

@@ -11,14 +11,6 @@ PKGS="sparse coccinelle b4 qemu-system-x86 busybox-static udev rsync ccache
       python3-ply python3-git libmailtools-perl libauthen-sasl-perl libio-socket-ssl-perl
       python3-sphinx python3-yaml"
 
-APT="$DEMO_CACHE/apt"
-apt_private() {
-	apt-get -o Dir::State="$APT" -o Dir::State::status=/var/lib/dpkg/status \
-		-o Dir::Etc::sourcelist="$APT/sources.list" \
-		-o Dir::Etc::sourceparts=/nonexistent -o Dir::Cache="$APT" \
-		-o APT::Sandbox::User=root "$@"
-}
-
 # The Debian archive URI the system already uses: the source that serves the
 # release's main suite (not -security, not third-party repositories).
 debian_mirror() {
@@ -34,20 +26,6 @@ debian_mirror() {
 		/^URIs:/ { uri = $2 }
 		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) { print uri; exit } }
 		/^$/ { uri = "" }'
-}
-
-install_packages() {
-	local missing=()
-	for p in $PKGS; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "apt-get install ${missing[*]}"
-		apt-get update -q >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends "${missing[@]}" >/dev/null
-	fi
 }
 
 private_apt_update() {
@@ -170,7 +148,7 @@ prepare_base() {
 
 mkdir -p "$DEMO_CACHE" "$CCACHE_DIR"
 [ "$(id -u)" = 0 ] || die "setup needs root (apt-get)"
-install_packages
+apt_install_missing $PKGS
 install_vng
 install_sparse
 prepare_base
