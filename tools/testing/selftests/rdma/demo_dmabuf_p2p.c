@@ -596,24 +596,37 @@ static void end_close(struct __test_metadata *_metadata, struct end *e)
 		close(e->fd);
 }
 
-/* Post @wr on @from; its completion, and the receive's on @to if any. */
-static void rc_post(struct __test_metadata *_metadata, struct end *from,
-		    struct end *to, const struct uv_wr *wr, int status)
+/*
+ * One page-sized operation from @from to @to, and its completions.
+ * @laddr/@lkey is the local buffer; @raddr/@rkey the peer's memory for
+ * READ and WRITE, or for SEND the receive buffer first posted on @to.
+ */
+static void rc_op(struct __test_metadata *_metadata, struct end *from,
+		  struct end *to, __u8 opcode, __u64 laddr, __u32 lkey,
+		  __u64 raddr, __u32 rkey, int status)
 {
+	struct uv_wr wr = { .opcode = opcode, .flags = UV_WQE_F_SIGNALED,
+			    .addr = laddr, .length = PG, .lkey = lkey };
 	struct uv_hw_cqe c;
 
-	ASSERT_EQ(0, _uv_post_send(&from->qp, wr));
+	if (opcode == UV_WQE_SEND) {
+		uv_post_recv(&to->qp, raddr, PG, rkey);
+	} else {
+		wr.remote_addr = raddr;
+		wr.rkey = rkey;
+	}
+	ASSERT_EQ(0, _uv_post_send(&from->qp, &wr));
 	ASSERT_EQ(0, uv_wait_cq(&from->cq, &c, RC_WAIT_MS));
 	ASSERT_EQ(status, c.status);
 	if (status)
 		return;
-	ASSERT_EQ(wr->opcode, c.opcode);
-	if (wr->opcode != UV_WQE_SEND)
+	ASSERT_EQ(opcode, c.opcode);
+	if (opcode != UV_WQE_SEND)
 		return;
 	ASSERT_EQ(0, uv_wait_cq(&to->cq, &c, RC_WAIT_MS));
 	ASSERT_EQ(UV_CQE_OK, c.status);
 	ASSERT_TRUE(c.flags & UV_CQE_F_RECV);
-	ASSERT_EQ(wr->length, c.byte_len);
+	ASSERT_EQ(PG, c.byte_len);
 }
 
 /* Decode off and on: the exporter takes the BAR away and gives it back. */
@@ -639,7 +652,7 @@ TEST_F(demo_p2p, rc_traffic)
 	long long misses = uv_counter(self->ibdev, "mr_misses");
 	struct end p = { .fd = -1 }, q = { .fd = -1 };
 	unsigned char *bar = self->v.bar, *buf, old[64];
-	struct uv_wr wr = { .flags = UV_WQE_F_SIGNALED, .length = PG };
+	__u64 cpu;
 	__u32 bh, bkey, mh, mkey;
 	struct mr_info mi;
 	int dbuf;
@@ -666,68 +679,54 @@ TEST_F(demo_p2p, rc_traffic)
 	uv_qp_connect(&q.qp, RC_ACCESS, uv_lid(p.ibdev), p.qp.qpn,
 		      RNR_INFINITE);
 
+	cpu = (uintptr_t)buf;
 	/* The peer writes the BAR, then reads it. */
 	fill(buf, PG, 1);
-	wr.opcode = UV_WQE_WRITE;
-	wr.addr = (uintptr_t)buf;
-	wr.lkey = mkey;
-	wr.remote_addr = IOVA + PG;
-	wr.rkey = bkey;
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + PG, bkey,
+	      UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + PG, buf, PG));
 	fill(bar + 2 * PG, PG, 2);
-	wr.opcode = UV_WQE_READ;
-	wr.addr = (uintptr_t)buf + PG;
-	wr.remote_addr = IOVA + 2 * PG;
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	rc_op(_metadata, &q, &p, UV_WQE_READ, cpu + PG, mkey, IOVA + 2 * PG,
+	      bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + PG, bar + 2 * PG, PG));
 	/* A send gathers from the BAR; a receive lands in it. */
-	uv_post_recv(&q.qp, (uintptr_t)buf + 2 * PG, PG, mkey);
-	wr = (struct uv_wr){ .opcode = UV_WQE_SEND, .flags = UV_WQE_F_SIGNALED,
-			     .addr = IOVA + 2 * PG, .length = PG, .lkey = bkey };
-	rc_post(_metadata, &p, &q, &wr, UV_CQE_OK);
+	rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + 2 * PG, bkey,
+	      cpu + 2 * PG, mkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + 2 * PG, bar + 2 * PG, PG));
 	fill(buf + 3 * PG, PG, 3);
-	uv_post_recv(&p.qp, IOVA + 3 * PG, PG, bkey);
-	wr.addr = (uintptr_t)buf + 3 * PG;
-	wr.lkey = mkey;
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 3 * PG, mkey,
+	      IOVA + 3 * PG, bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + 3 * PG, buf + 3 * PG, PG));
 
 	/* The BAR goes away and comes back: the responder's MR misses. */
 	BOUNCE_DECODE();
 	fill(buf, PG, 4);
-	wr = (struct uv_wr){ .opcode = UV_WQE_WRITE, .flags = UV_WQE_F_SIGNALED,
-			     .addr = (uintptr_t)buf, .length = PG, .lkey = mkey,
-			     .remote_addr = IOVA, .rkey = bkey };
 	if (!DYNAMIC) {
 		memcpy(old, bar, sizeof(old));
-		rc_post(_metadata, &q, &p, &wr, UV_CQE_REM_ACCESS_ERR);
+		rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
+		      UV_CQE_REM_ACCESS_ERR);
 		EXPECT_EQ(0, memcmp(bar, old, sizeof(old)));
 		EXPECT_EQ(misses, uv_counter(self->ibdev, "mr_misses"));
 		goto dereg;
 	}
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
+	      UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar, buf, PG));
 	EXPECT_EQ(misses + 1, uv_counter(self->ibdev, "mr_misses"));
 
 	/* Again: now the local gather list of a send misses. */
 	BOUNCE_DECODE();
 	fill(bar + PG, PG, 5);
-	uv_post_recv(&q.qp, (uintptr_t)buf + PG, PG, mkey);
-	wr = (struct uv_wr){ .opcode = UV_WQE_SEND, .flags = UV_WQE_F_SIGNALED,
-			     .addr = IOVA + PG, .length = PG, .lkey = bkey };
-	rc_post(_metadata, &p, &q, &wr, UV_CQE_OK);
+	rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + PG, bkey, cpu + PG, mkey,
+	      UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + PG, bar + PG, PG));
 	EXPECT_EQ(misses + 2, uv_counter(self->ibdev, "mr_misses"));
 
 	/* Again: now the receive buffer the send lands in misses. */
 	BOUNCE_DECODE();
 	fill(buf + 2 * PG, PG, 6);
-	uv_post_recv(&p.qp, IOVA + 2 * PG, PG, bkey);
-	wr.addr = (uintptr_t)buf + 2 * PG;
-	wr.lkey = mkey;
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_OK);
+	rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 2 * PG, mkey,
+	      IOVA + 2 * PG, bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + 2 * PG, buf + 2 * PG, PG));
 	EXPECT_EQ(misses + 3, uv_counter(self->ibdev, "mr_misses"));
 	ASSERT_EQ(0, mr_info(&self->port, bkey, &mi));
@@ -740,10 +739,8 @@ TEST_F(demo_p2p, rc_traffic)
 	 */
 	memcpy(old, bar + 3 * PG, sizeof(old));
 	ASSERT_EQ(0, set_decode(&self->v, false));
-	wr = (struct uv_wr){ .opcode = UV_WQE_WRITE, .flags = UV_WQE_F_SIGNALED,
-			     .addr = (uintptr_t)buf, .length = PG, .lkey = mkey,
-			     .remote_addr = IOVA + 3 * PG, .rkey = bkey };
-	rc_post(_metadata, &q, &p, &wr, UV_CQE_REM_ACCESS_ERR);
+	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + 3 * PG, bkey,
+	      UV_CQE_REM_ACCESS_ERR);
 	ASSERT_EQ(0, set_decode(&self->v, true));
 	EXPECT_EQ(0, memcmp(bar + 3 * PG, old, sizeof(old)));
 	EXPECT_EQ(misses + 4, uv_counter(self->ibdev, "mr_misses"));
