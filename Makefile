@@ -13,7 +13,7 @@ check:		; tooling/check-series.sh
 build:		; tooling/build.sh
 vm:		; tooling/vm.sh $(MODES)
 rdma-core:	; tooling/rdma-core.sh
-rdma-core-vm:	; tooling/rdma-core-vm.sh
+rdma-core-vm:	; tooling/vm.sh rdma-core
 cocci-test:	; RULES='dma_*' tooling/cocci-test.sh \
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle tooling/cocci/fixtures
 cocci-tree:	; RULES='dma_*' tooling/cocci-tree.sh $(or $(KTREE),$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree) \

@@ -16,8 +16,9 @@ RC_TREE=${RC_TREE:-$DEMO_CACHE/rdma-core}
 RC_BUILD=$RC_TREE/build
 RC_PATCHES=$TOP/rdma-core/patches
 
+# perftest is Debian's; the guest runs it on this build's libibverbs
 RC_DEPS="cmake ninja-build pkg-config libnl-3-dev libnl-route-3-dev libudev-dev
-	 python3-dev cython3 libsystemd-dev"
+	 python3-dev cython3 libsystemd-dev perftest"
 
 # The orig tarball only: sid's .dsc may be newer than the cached index.
 # Checked against the SHA256 of the suite's Sources index.

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The README's test command: set up, rebuild the work tree from patches/,
 # prove patches/ and the view agree with it, check every patch, build the
-# tip, run the kselftests in every VM mode, and print the totals.
+# tip, run the kselftests in every VM mode, build rdma-core with the demo
+# provider and run its tools, perftest and pyverbs suite in a VM (mode
+# rdma-core), and print the totals.
 . "$(dirname "$0")/common.sh"
 
 t0=$(date +%s)
@@ -42,6 +44,7 @@ stage "VM runs"
 stage "done"
 
 taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/cocci.tap")
+[ -f "$RESULTS/rdma-core-build.tap" ] && taps+=("$RESULTS/rdma-core-build.tap")
 for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
 	taps+=("$f")

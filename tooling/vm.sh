@@ -3,6 +3,10 @@
 # Boot the built kernel under virtme-ng (TCG unless KVM proves to work) in
 # one or more DMA modes and run the rdma kselftests in each.
 #   vm.sh [show] [MODE...]   modes: iommu-strict iommu-lazy no-iommu swiotlb
+#                            rdma-core
+# Mode rdma-core boots as iommu-strict and runs rdma-core's tools, perftest
+# and pyverbs suite (guest/rdma-core-tests.sh) on the demo provider, built
+# by rdma-core.sh.  `show` runs rdma-core's ibv_devinfo and perftest too.
 # Results (TAP, dmesg, leak reports) go to $RESULTS.  A mode fails if any
 # test fails or the kernel reported an oops, WARN, BUG, lockdep splat,
 # kmemleak leak or DMA-API debug error, even with every test passing.
@@ -14,7 +18,7 @@ what=test
 [ -n "${KSFT_ONLY:-}" ] && [ "$what" = test ] && what="only=$KSFT_ONLY"
 
 modes=("$@")
-[ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb)
+[ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb rdma-core)
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 
 # Devices of every mode: the edu function a demo HCA binds to, and an
@@ -26,7 +30,7 @@ PEERS="-cpu EPYC -device edu -object memory-backend-ram,id=ivmem,size=1M -device
 
 mode_args() {
 	case $1 in
-	iommu-strict)	echo "intel_iommu=on iommu.strict=1|-device intel-iommu,caching-mode=on $PEERS" ;;
+	iommu-strict|rdma-core)	echo "intel_iommu=on iommu.strict=1|-device intel-iommu,caching-mode=on $PEERS" ;;
 	iommu-lazy)	echo "intel_iommu=on iommu.strict=0|-device intel-iommu,caching-mode=on $PEERS" ;;
 	no-iommu)	echo "intel_iommu=off|$PEERS" ;;
 	swiotlb)	echo "intel_iommu=off swiotlb=force|$PEERS" ;;
@@ -45,16 +49,35 @@ BAD='Oops|enqueued on deprecated workqueue|BUG:|WARNING:|cut here|possible (circ
 
 mkdir -p "$RESULTS"
 rc=0
+# rdma-core with the demo provider, when a mode runs it
+rc_build= rc_args=()
+if [ "$what" = show ] || [[ " ${modes[*]} " == *" rdma-core "* ]]; then
+	rm -f "$RESULTS/rdma-core-build".*
+	if rc_build=$("$TOOLS/rdma-core.sh" 2>"$RESULTS/rdma-core-build.log"); then
+		echo "ok 1 rdma-core: v65.0 with the demo provider builds, no warning in providers/demo" \
+			>"$RESULTS/rdma-core-build.tap"
+		rc_args=(--rodir "$(dirname "$rc_build")")
+	else
+		{ echo "not ok 1 rdma-core: v65.0 with the demo provider builds"
+		  tail -n 30 "$RESULTS/rdma-core-build.log" | sed 's/^/# /'; } >"$RESULTS/rdma-core-build.tap"
+		rc=1 rc_build=
+	fi
+	cat "$RESULTS/rdma-core-build.tap" >&2
+fi
 for m in "${modes[@]}"; do
 	IFS='|' read -r append qemu <<<"$(mode_args "$m")"
 	rm -f "$RESULTS/$m".*
+	if [ "$m" = rdma-core ] && [ -z "$rc_build" ]; then
+		echo "not ok 1 vm: $m: not run, rdma-core did not build" >"$RESULTS/$m.vm.tap"
+		continue
+	fi
 	log "VM $m: $append"
 	t0=$(date +%s)
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		vng --run "$BUILD" "${kvm_args[@]}" --memory 3G --cpus 2 \
-		--rwdir "$RESULTS" --rodir "$BUILD" --cwd "$TOOLS" \
+		--rwdir "$RESULTS" --rodir "$BUILD" "${rc_args[@]}" --cwd "$TOOLS" \
 		--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0" \
-		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what" \
+		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what $rc_build" \
 		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1
 	vrc=$?
 	t=$(( $(date +%s) - t0 ))
@@ -83,6 +106,11 @@ for m in "${modes[@]}"; do
 	[ "$what" != show ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
 		sed "s/^/$m: /" >&2
 	[ -s "$RESULTS/$m.bench" ] && sed "s/^/$m: /" "$RESULTS/$m.bench" >&2
+	[ -s "$RESULTS/$m.pyverbs" ] && sed "s/^/$m: /" "$RESULTS/$m.pyverbs" >&2
+	if [ -s "$RESULTS/$m.perftest" ]; then
+		"$TOOLS/perftest-table.sh" "$RESULTS/$m.perftest" >"$RESULTS/$m.pttable" || true
+		sed "s/^/$m: /" "$RESULTS/$m.pttable" >&2
+	fi
 	if [ -s "$RESULTS/$m.rcbench" ]; then
 		"$TOOLS/rc-bench-table.sh" "$RESULTS/$m.rcbench" >"$RESULTS/$m.rctable" || true
 		sed "s/^/$m: /" "$RESULTS/$m.rctable" >&2

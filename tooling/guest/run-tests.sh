@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the test VM (virtme-ng, root).  Brings up demo HCAs, runs the
 # rdma kselftests, tears the HCAs down and records what the kernel said.
-#   run-tests.sh MODE OUTDIR KSFT_DIR [show]
+# In mode rdma-core the tests are rdma-core's (guest/rdma-core-tests.sh).
+#   run-tests.sh MODE OUTDIR KSFT_DIR [show|test|only=PROG,...] [RDMA_CORE_BUILD]
 set -u
-mode=$1 out=$2 ksft=$3 what=${4:-test}
+mode=$1 out=$2 ksft=$3 what=${4:-test} rcb=${5:-}
 mkdir -p "$out"
 exec 2>&1
 
@@ -61,7 +62,7 @@ rc_bench() {
 stamp "HCAs up"
 # KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
 for k in $dbg/kunit/demo_rdma*; do
-	[ -e "$k/run" ] || continue
+	[ -e "$k/run" ] && [ "$mode" != rdma-core ] || continue
 	echo 1 >"$k/run"
 	cat "$k/results" >>"$out/$mode.ktap"
 done
@@ -83,6 +84,11 @@ if [ "$what" = show ]; then
 		-r demo_rc.platform_to_pci.rdma_write_with_imm 2>&1 |
 		grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
 	rc_bench >"$out/$mode.rcbench" 2>&1
+	# what applications see: rdma-core's demo provider and perftest
+	[ -z "$rcb" ] || "$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" "$mode" show
+elif [ "$mode" = rdma-core ]; then
+	"$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" "$mode" >"$out/$mode.tap"
+	stamp "rdma-core tests done"
 else
 	stamp "KUnit done"
 	# The RC benchmark first, while 4 MiB of contiguous memory is easy
