@@ -27,7 +27,7 @@ tap() {
 }
 
 if [ "$what" = show ]; then
-	"$rc/bin/ibv_devinfo" -v -d "${devs[0]}" | head -n 40
+	"$rc/bin/ibv_devinfo" -d "${devs[0]}"
 else
 	"$rc/bin/ibv_devices" | sed 's/^/# /'
 	listed=$("$rc/bin/ibv_devices" | grep -c ' demo')
