@@ -73,13 +73,13 @@ for m in "${modes[@]}"; do
 	fi
 	log "VM $m: $append"
 	t0=$(date +%s)
+	vrc=0
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		vng --run "$BUILD" "${kvm_args[@]}" --memory 3G --cpus 2 \
 		--rwdir "$RESULTS" --rodir "$BUILD" "${rc_args[@]}" --cwd "$TOOLS" \
 		--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0" \
 		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what $rc_build" \
-		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1
-	vrc=$?
+		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1 || vrc=$?
 	t=$(( $(date +%s) - t0 ))
 	if [ "$what" = show ]; then
 		cat "$RESULTS/$m.console"
