@@ -51,6 +51,13 @@ for f in "$RESULTS"/*.vm.tap; do
 	[ -f "$m.tap" ] && taps+=("$m.tap")
 	[ -f "$m.ktap" ] && taps+=("$m.ktap")
 done
+# A stage that failed without writing a failing TAP result still fails
+# the count, so the last line never says "0 failed" for a failed run.
+if [ $rc != 0 ] && ! grep -q -h -E '^(# | *)?not ok' "${taps[@]}"; then
+	echo "not ok 1 - every stage completed (one failed without a TAP result; see above)" \
+		>"$RESULTS/stages.tap"
+	taps+=("$RESULTS/stages.tap")
+fi
 totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
 echo "wall time $(( $(date +%s) - t0 ))s; ${totals#*failed, } (skips are not counted below)"
 grep -h -E '^(# | *)?not ok' "${taps[@]}" | sed 's/^/FAILED: /' || true
