@@ -46,13 +46,13 @@ fi
 pair() {
 	local sdev=$1 cdev=$2 log=$3 s c
 	shift 3
-	timeout 120 "${@:1}" -d "$sdev" >"$log.server" 2>&1 &
+	timeout 120 "$@" -d "$sdev" >"$log.server" 2>&1 &
 	# the server listens on its TCP port before the client connects
 	for _ in $(seq 50); do
 		ss -ltn 2>/dev/null | grep -q -E ':(18515|18516) ' && break
 		sleep 0.2
 	done
-	timeout 120 "${@:1}" -d "$cdev" localhost >"$log.client" 2>&1
+	timeout 120 "$@" -d "$cdev" localhost >"$log.client" 2>&1
 	c=$?
 	wait $!
 	s=$?
