@@ -18,29 +18,15 @@ rc=$1 out=$2 mode=$3 what=${4:-test}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export LD_LIBRARY_PATH=$rc/lib
 ip link set lo up
-mapfile -t devs < <(ls /sys/class/infiniband | grep '^demo')
+devs=()
+for d in /sys/class/infiniband/demo*; do [ -e "$d" ] && devs+=("${d##*/}"); done
 n=0
-prefix() { awk -v p="$1" '{ print p $0 }' "$2"; }
+# prefix P [FILE]: every line with P before it, a last unterminated line too
+prefix() { awk -v p="$1" '{ print p $0 }' "${2:--}"; }
 tap() {
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then echo "ok $n rdma-core: $2"; else echo "not ok $n rdma-core: $2"; fi
 }
-
-if [ "$what" = show ]; then
-	"$rc/bin/ibv_devinfo" -d "${devs[0]}"
-else
-	"$rc/bin/ibv_devices" | sed 's/^/# /'
-	listed=$("$rc/bin/ibv_devices" | grep -c ' demo')
-	tap $([ "$listed" = "${#devs[@]}" ] && [ "$listed" -ge 2 ] && echo 0 || echo 1) \
-		"ibv_devices lists the ${#devs[@]} demo HCAs ($listed)"
-	for d in "${devs[@]}"; do
-		"$rc/bin/ibv_devinfo" -d "$d" >/tmp/devinfo 2>&1
-		prefix '# ' /tmp/devinfo
-		grep -q 'state:.*PORT_ACTIVE' /tmp/devinfo && grep -q 'transport:.*InfiniBand' /tmp/devinfo
-		tap $? "ibv_devinfo: $d port active"
-	done
-fi
-[ ${#devs[@]} -ge 2 ] || { echo "Bail out! fewer than two demo HCAs"; exit 1; }
 
 # server on $1, client on $2 over localhost; both must exit 0
 pair() {
@@ -59,17 +45,40 @@ pair() {
 	return $((s || c))
 }
 
-if [ "$what" != show ]; then
-	for args in "-s 1 -n 100" "-s 4096 -n 100" "-s 65536 -n 100" "-s 1048576 -n 20" \
-		    "-e -s 4096 -n 50"; do
-		# shellcheck disable=SC2086
-		pair "${devs[0]}" "${devs[1]}" /tmp/pp "$rc/bin/ibv_rc_pingpong" -i 1 $args
-		r=$?
-		prefix '# ' /tmp/pp.client
-		[ $r = 0 ] || prefix '# server: ' /tmp/pp.server
-		tap $r "ibv_rc_pingpong $args ${devs[1]} -> ${devs[0]}"
-	done
+if [ ${#devs[@]} -lt 2 ]; then
+	tap 1 "two demo HCAs to run between (found ${#devs[@]})"
+	exit 1
 fi
+
+if [ "$what" = show ]; then
+	"$rc/bin/ibv_devinfo" -d "${devs[0]}"
+	echo "perftest: ib_write_bw -s 65536 -n 200, ${devs[1]} -> ${devs[0]}"
+	pair "${devs[0]}" "${devs[1]}" /tmp/wbw ib_write_bw -s 65536 -n 200 -F
+	grep -v -E '^ *(GID|local|remote) ' /tmp/wbw.client
+	exit 0
+fi
+
+"$rc/bin/ibv_devices" >/tmp/devices 2>&1
+prefix '# ' /tmp/devices
+listed=$(grep -c ' demo' /tmp/devices)
+tap "$([ "$listed" = "${#devs[@]}" ] && echo 0 || echo 1)" \
+	"ibv_devices lists the ${#devs[@]} demo HCAs ($listed)"
+for d in "${devs[@]}"; do
+	"$rc/bin/ibv_devinfo" -d "$d" >/tmp/devinfo 2>&1
+	prefix '# ' /tmp/devinfo
+	grep -q 'state:.*PORT_ACTIVE' /tmp/devinfo && grep -q 'transport:.*InfiniBand' /tmp/devinfo
+	tap $? "ibv_devinfo: $d port active"
+done
+
+for args in "-s 1 -n 100" "-s 4096 -n 100" "-s 65536 -n 100" "-s 1048576 -n 20" \
+	    "-e -s 4096 -n 50"; do
+	# shellcheck disable=SC2086
+	pair "${devs[0]}" "${devs[1]}" /tmp/pp "$rc/bin/ibv_rc_pingpong" -i 1 $args
+	r=$?
+	prefix '# ' /tmp/pp.client
+	[ $r = 0 ] || prefix '# server: ' /tmp/pp.server
+	tap $r "ibv_rc_pingpong $args ${devs[1]} -> ${devs[0]}"
+done
 
 # perftest, the same runs on both kinds of device: a connection per size,
 # iterations scaled so that rxe (a few MB/s under TCG) takes seconds. A run
@@ -93,19 +102,13 @@ perftest() {
 	done
 }
 : >"$out/$mode.perftest"
-if [ "$what" = show ]; then
-	echo "perftest: ib_write_bw -s 65536 -n 200, ${devs[1]} -> ${devs[0]}"
-	pair "${devs[0]}" "${devs[1]}" /tmp/wbw ib_write_bw -s 65536 -n 200 -F
-	grep -v -E '^ *(GID|local|remote) ' /tmp/wbw.client
-	exit 0
-fi
 perftest demo "${devs[0]}" "${devs[1]}"
 
 ip link add rtv0 type veth peer name rtv1
 ip link set rtv0 up && ip link set rtv1 up
 rdma link add rxe0 type rxe netdev rtv0 && rdma link add rxe1 type rxe netdev rtv1
 sleep 2
-"$rc/bin/ibv_devinfo" -d rxe0 | grep -E 'state|transport|link_layer' | sed 's/^/# /'
+"$rc/bin/ibv_devinfo" -d rxe0 | grep -E 'state|transport|link_layer' | prefix '# '
 perftest rxe rxe0 rxe1
 rdma link delete rxe0
 rdma link delete rxe1
