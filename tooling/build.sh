@@ -11,7 +11,7 @@ dir=${1:-$TREE}
 cd "$dir"
 mkdir -p "$BUILD"
 
-frags=("$TOOLS/config/vm.config" tools/testing/selftests/rdma/config)
+frags=("$TOOLS/config/vm.config" tools/testing/selftests/rdma/config "$TOOLS/config/vm-late.config")
 stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)
 if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != "$stamp" ]; then
 	log "configuring (vng --kconfig + ${frags[*]})"
@@ -25,8 +25,11 @@ if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != 
 		-e DEBUG_INFO_NONE
 	mk "$dir" olddefconfig >>"$BUILD/kconfig.log" 2>&1
 	# Fragments are only requests: show what Kconfig refused.
+	# (An option vm-late.config sets overrides the earlier fragments'.)
 	for f in "${frags[@]}"; do
 		{ grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]' "$f" || true; } | while IFS='=' read -r k v; do
+			[ "$f" = "$TOOLS/config/vm-late.config" ] ||
+				! grep -q "^$k=" "$TOOLS/config/vm-late.config" || continue
 			grep -qx "$k=$v" "$BUILD/.config" || log "warning: $f: $k=$v not set"
 		done
 		grep -q 'unexpected data' "$BUILD/kconfig.log" &&
@@ -39,6 +42,8 @@ fi
 
 log "building the kernel in $BUILD"
 t0=$(date +%s)
+# check-series.sh's record of the tree last fully built here is no longer true
+rm -f "$BUILD/.demo-built-tree"
 mk "$dir"
 log "kernel built in $(( $(date +%s) - t0 )) s"
 mk "$dir" headers >/dev/null

@@ -8,16 +8,25 @@
 . "$(dirname "$0")/common.sh"
 
 t0=$(date +%s)
-stage() { log "[$(( $(date +%s) - t0 ))s] $*"; }
+# Wall time per stage, printed at the end: stage NAME starts NAME and ends
+# the stage before it.
+names=() times=() t_stage=$t0 cur=
+stage() {
+	local n
+	n=$(date +%s)
+	if [ -n "$cur" ]; then names+=("$cur"); times+=($((n - t_stage))); fi
+	cur=$1 t_stage=$n
+	log "[$((n - t0))s] $1"
+}
 mkdir -p "$RESULTS"
-rm -f "$RESULTS"/*.tap "$RESULTS"/*.bench
+rm -f "$RESULTS"/*.tap "$RESULTS"/*.bench "$RESULTS"/*.time
 rc=0
 
 stage "setup"
 "$TOOLS/setup.sh"
-stage "work tree from patches/"
+stage "tree"
 "$TOOLS/tree.sh"
-stage "patches/, series.txt and view against the tree"
+stage "patches/, series.txt and view check"
 if "$TOOLS/export.sh" --check >"$RESULTS/export-check.log" 2>&1; then
 	echo "ok 1 - patches/, series.txt and the view match the series" >"$RESULTS/series.tap"
 else
@@ -33,11 +42,11 @@ grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
 stage "documentation build"
 "$TOOLS/check-docs.sh" >"$RESULTS/docs.tap" 2>&1 || rc=1
 sed 's/^/  /' "$RESULTS/docs.tap" >&2
-stage "coccinelle rules against their fixtures"
+stage "coccinelle fixtures"
 RULES='dma_*' "$TOOLS/cocci-test.sh" "$TREE/scripts/coccinelle" "$TOOLS/cocci/fixtures" \
 	>"$RESULTS/cocci.tap" 2>&1 || rc=1
 { grep -c '^ok' "$RESULTS/cocci.tap" || true; } | sed 's/^/  fixtures ok: /' >&2
-stage "tip build and kselftests"
+stage "tip build"
 "$TOOLS/build.sh" || die "tip build failed"
 stage "VM runs"
 "$TOOLS/vm.sh" "$@" || rc=1
@@ -59,6 +68,19 @@ if [ $rc != 0 ] && ! grep -q -h -E '^(# | *)?not ok' "${taps[@]}"; then
 	taps+=("$RESULTS/stages.tap")
 fi
 totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
+# Where the time went: each stage, then inside "VM runs" (modes run side by
+# side, VM_JOBS at a time) the rdma-core build and each mode's own time.
+{
+	echo "time per stage:"
+	for k in "${!names[@]}"; do printf '  %-40s %6ss\n' "${names[$k]}" "${times[$k]}"; done
+	[ -f "$RESULTS/rdma-core-build.time" ] &&
+		printf '    %-38s %6ss\n' "rdma-core build" "$(cat "$RESULTS/rdma-core-build.time")"
+	for f in "$RESULTS"/*.time; do
+		m=${f##*/}; m=${m%.time}
+		[ "$m" = rdma-core-build ] || printf '    %-38s %6ss\n' "VM mode $m" "$(cat "$f")"
+	done
+	printf '  %-40s %6ss\n' total "$(( $(date +%s) - t0 ))"
+}
 echo "wall time $(( $(date +%s) - t0 ))s; ${totals#*failed, } (skips are not counted below)"
 grep -h -E '^(# | *)?not ok' "${taps[@]}" | sed 's/^/FAILED: /' || true
 echo "${totals%, *}"

@@ -24,7 +24,12 @@ ln -sfn /proc/self/fd/2 /dev/stderr
 [ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
 dma_err0=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
 
-# --- bring up: every QEMU edu function (1234:11e8) plus one platform device
+# --- bring up: the driver (a module in the test VM: tooling/config/vm-late.config),
+# every QEMU edu function (1234:11e8) plus one platform device
+: >"$out/$mode.setup-errors"
+if [ ! -d /sys/module/demo_rdma ] && ! modprobe demo_rdma; then
+	echo "modprobe demo_rdma failed" >>"$out/$mode.setup-errors"
+fi
 pci_devs=()
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] || continue
@@ -129,6 +134,7 @@ for b in "${pci_devs[@]}"; do
 done
 [ -z "$(ls /sys/class/infiniband 2>/dev/null | grep '^demo')" ] ||
 	note "demo devices still registered after teardown"
+modprobe -r demo_rdma || echo "modprobe -r demo_rdma failed" >>"$out/$mode.setup-errors"
 
 {
 	if [ -w $dbg/kmemleak ]; then
