@@ -94,6 +94,7 @@ else
 	failed 0 "quilt push -a"; tail -n 20 "$LOGS/quilt.log"
 fi
 rm -rf "$qdir"
+step quilt
 
 # checkpatch must say nothing but the missing sign-off.  An added file
 # warning is fine when a MAINTAINERS section with its own list covers the
@@ -140,6 +141,7 @@ check_patch() {
 		echo "demo module only: make drivers/infiniband/hw/demo/demo_rdma.ko" >"$LOGS/$name.build"
 		if ! mk "$TREE" drivers/infiniband/hw/demo/demo_rdma.ko >>"$LOGS/$name.build" 2>&1; then
 			bad "build"; tail -n 20 "$LOGS/$name.build"; rm -f "$BUILD/.demo-built-tree"
+			step build
 			return
 		fi
 		git rev-parse "$c^{tree}" >"$BUILD/.demo-built-tree"
@@ -152,6 +154,7 @@ check_patch() {
 		if ! mk "$TREE" olddefconfig >"$LOGS/$name.build" 2>&1 ||
 		   ! mk "$TREE" vmlinux modules >>"$LOGS/$name.build" 2>&1; then
 			bad "build"; tail -n 20 "$LOGS/$name.build"
+			step build
 			return
 		fi
 		git rev-parse "$c^{tree}" >"$BUILD/.demo-built-tree"
@@ -162,15 +165,17 @@ check_patch() {
 		grep -E "^(\.\./)*(.*/)?$f:[0-9]+:[0-9]+: warning" "$LOGS/$name.build" || true
 	done >"$LOGS/$name.warn"
 	# Every C file the patch touches must have been compiled: a file the
-	# configuration does not build is a check that did not run.
+	# configuration does not build is a check that did not run.  (The
+	# checkout gave the file a new mtime; its object must be newer.)
 	for f in "${csrc[@]}"; do
-		[ -f "$BUILD/${f%.c}.o" ] || echo "$f: not compiled by this configuration (no ${f%.c}.o)"
+		[ "$BUILD/${f%.c}.o" -nt "$f" ] ||
+			echo "$f: not compiled by this configuration (no ${f%.c}.o built)"
 	done >>"$LOGS/$name.warn"
 
 	# W=1 and sparse on the objects of the C files the patch touches
 	# (C=2 checks them even when they are up to date).
 	objs=$(printf '%s\n' "${csrc[@]}" | sed -n 's/\.c$/.o/p' |
-		while read -r o; do [ ! -f "$BUILD/$o" ] || echo "$o"; done)
+		while read -r o; do [ ! "$BUILD/$o" -nt "${o%.o}.c" ] || echo "$o"; done)
 	if [ -n "$objs" ]; then
 		# shellcheck disable=SC2086
 		mk "$TREE" W=1 C=2 $objs >>"$LOGS/$name.w1" 2>&1 || echo "W=1 build failed" >>"$LOGS/$name.warn"
@@ -187,7 +192,8 @@ check_patch() {
 	mapfile -t tfiles < <(git diff --name-only --diff-filter=AM "$c~" "$c" -- tools/testing/selftests/rdma/ |
 		grep -E '\.[ch]$|/Makefile$' || true)
 	if [ ${#tfiles[@]} -gt 0 ]; then
-		rm -rf "$BUILD/kselftest-check"
+		# (a clean build: the programs' make rules do not know their headers)
+		rm -rf "$BUILD/kselftest-check" "$BUILD/kselftest/rdma"
 		if ! mk "$TREE" headers >"$LOGS/$name.ksft" 2>&1 ||
 		   ! make -s -C "$TREE" O="$BUILD" TARGETS=rdma \
 			KSFT_INSTALL_PATH="$BUILD/kselftest-check" kselftest-install >>"$LOGS/$name.ksft" 2>&1; then
@@ -220,12 +226,12 @@ check_patch() {
 		# gave before it (upstream's) is not the patch's.
 		kd=$(mktemp -d)
 		for f in "${cfiles[@]}"; do
-			perl scripts/kernel-doc -Wall -none "$f" 2>&1 |
+			PATH=/usr/bin:$PATH perl scripts/kernel-doc -Wall -none "$f" 2>&1 |
 				sed -E 's/:[0-9]+ / /' >"$kd/new" || true
 			if git cat-file -e "$c~:$f" 2>/dev/null; then
 				mkdir -p "$kd/old/$(dirname "$f")"
 				git show "$c~:$f" >"$kd/old/$f"
-				(cd "$kd/old" && perl "$TREE/scripts/kernel-doc" -Wall -none "$f" 2>&1 |
+				(cd "$kd/old" && PATH=/usr/bin:$PATH perl "$TREE/scripts/kernel-doc" -Wall -none "$f" 2>&1 |
 					sed -E 's/:[0-9]+ / /') >"$kd/old.out" || true
 			else
 				: >"$kd/old.out"
@@ -248,12 +254,13 @@ check_patch() {
 		# must not make a touched file parse worse than before it.
 		kd=$(mktemp -d)
 		for f in "${csrc[@]}"; do
-			w=$(spatch --parse-c "$f" 2>&1 | sed -n 's/.*nb bad = \([0-9]*\).*/\1/p' | tail -n 1)
+			w=$({ spatch --parse-c "$f" 2>&1 || true; } |
+				sed -n 's/.*nb bad = \([0-9]*\).*/\1/p' | tail -n 1)
 			o=0
 			if git cat-file -e "$c~:$f" 2>/dev/null; then
 				mkdir -p "$kd/$(dirname "$f")"
 				git show "$c~:$f" >"$kd/$f"
-				o=$(cd "$kd" && spatch --parse-c "$f" 2>&1 |
+				o=$(cd "$kd" && { spatch --parse-c "$f" 2>&1 || true; } |
 					sed -n 's/.*nb bad = \([0-9]*\).*/\1/p' | tail -n 1)
 			fi
 			[ -n "$w" ] || { echo "$f: spatch --parse-c gave no result"; continue; }

@@ -76,6 +76,7 @@ totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
 	[ -f "$RESULTS/rdma-core-build.time" ] &&
 		printf '    %-38s %6ss\n' "rdma-core build" "$(cat "$RESULTS/rdma-core-build.time")"
 	for f in "$RESULTS"/*.time; do
+		[ -f "$f" ] || continue
 		m=${f##*/}; m=${m%.time}
 		[ "$m" = rdma-core-build ] || printf '    %-38s %6ss\n' "VM mode $m" "$(cat "$f")"
 	done

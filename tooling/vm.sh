@@ -88,6 +88,8 @@ run_mode() {
 		--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $what $rc_build" \
 		--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1 || vrc=$?
 	t=$(( $(date +%s) - t0 ))
+	# timeout --foreground signals vng alone: end this mode's QEMU too
+	pkill -f "guest/run-tests.sh $m " 2>/dev/null || true
 	if [ "$what" = show ]; then
 		cat "$RESULTS/$m.console"
 	fi
@@ -137,6 +139,15 @@ run_mode() {
 
 # VM_JOBS modes run side by side (default 2: see the README's time table);
 # each mode's report is printed whole, in the order the modes were given.
+# virtme's module directory, made once here: two guests starting at once
+# would otherwise both remake it.
+if [ -f "$BUILD/modules.order" ]; then
+	(cd "$BUILD" && virtme-prep-kdir-mods >/dev/null)
+fi
+[ "$VM_JOBS" -ge 1 ] || die "VM_JOBS must be 1 or more"
+mapfile -t modes < <(printf '%s\n' "${modes[@]}" | awk '!seen[$0]++')
+for m in "${modes[@]}"; do mode_args "$m" >/dev/null; done
+trap 'for m in "${modes[@]}"; do pkill -f "guest/run-tests.sh $m " 2>/dev/null; done; exit 130' INT TERM
 pids=()
 for m in "${modes[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n || true; done

@@ -134,7 +134,6 @@ for b in "${pci_devs[@]}"; do
 done
 [ -z "$(ls /sys/class/infiniband 2>/dev/null | grep '^demo')" ] ||
 	note "demo devices still registered after teardown"
-modprobe -r demo_rdma || echo "modprobe -r demo_rdma failed" >>"$out/$mode.setup-errors"
 
 {
 	if [ -w $dbg/kmemleak ]; then
@@ -165,6 +164,21 @@ modprobe -r demo_rdma || echo "modprobe -r demo_rdma failed" >>"$out/$mode.setup
 	dma_err=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
 	[ "$dma_err" = "$dma_err0" ] || echo "DMA-API: error_count $dma_err0 -> $dma_err"
 	grep demo_rdma $dbg/dma-api/dump 2>/dev/null | sed 's/^/DMA-API: leaked mapping: /'
+
+	# Unload the module, then fail on anything kmemleak finds after it:
+	# once the module is gone its frames print as bare addresses, so any
+	# new unreferenced object counts.
+	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+	if modprobe -r demo_rdma; then
+		if [ -w $dbg/kmemleak ]; then
+			sleep 6
+			echo scan >$dbg/kmemleak
+			echo scan >$dbg/kmemleak
+			sed 's/^/after module unload: /' $dbg/kmemleak
+		fi
+	else
+		echo "modprobe -r demo_rdma failed" >>"$out/$mode.setup-errors"
+	fi
 } >"$out/$mode.leaks"
 stamp "leak scan done"
 dmesg >"$out/$mode.dmesg"
