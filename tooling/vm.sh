@@ -19,7 +19,7 @@ what=test
 
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(iommu-strict iommu-lazy no-iommu swiotlb rdma-core)
-VM_JOBS=${VM_JOBS:-2}
+VM_JOBS=${VM_JOBS:-1}
 # a mode that shares the two cores with another takes longer
 VM_TIMEOUT=${VM_TIMEOUT:-$((900 * VM_JOBS))}
 
