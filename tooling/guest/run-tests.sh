@@ -3,9 +3,14 @@
 # Runs inside the test VM (virtme-ng, root).  Brings up demo HCAs, runs the
 # rdma kselftests, tears the HCAs down and records what the kernel said.
 # In mode rdma-core the tests are rdma-core's (guest/rdma-core-tests.sh).
-#   run-tests.sh MODE OUTDIR KSFT_DIR [show|test|only=PROG,...] [RDMA_CORE_BUILD]
+# With test+rdma-core, rdma-core's suite runs after the kselftests in the
+# same boot (vm.sh does that for iommu-strict, whose kernel command line and
+# devices the rdma-core mode shares) and writes OUTDIR/rdma-core.*.
+#   run-tests.sh MODE OUTDIR KSFT_DIR [show|test|test+rdma-core|only=PROG,...] [RDMA_CORE_BUILD]
 set -u
 mode=$1 out=$2 ksft=$3 what=${4:-test} rcb=${5:-}
+with_rc=
+[ "$what" = test+rdma-core ] && { what=test with_rc=1; }
 mkdir -p "$out"
 exec 2>&1
 
@@ -114,6 +119,10 @@ else
 	fi
 	sed -n '/^# Totals/p' "$out/$mode.tap"
 	stamp "kselftests done"
+	if [ -n "$with_rc" ]; then
+		"$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" rdma-core >"$out/rdma-core.tap"
+		stamp "rdma-core tests done"
+	fi
 	# Benchmarks print figures; they pass or fail nothing. One mode has
 	# both kinds of HCA: behind the IOMMU (pci) and without (platform).
 	if [ "$what" = test ] && [ "$mode" = iommu-strict ] &&
