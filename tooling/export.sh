@@ -17,7 +17,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 # --- patches and series.txt
-git -C "$dir" format-patch -q --cover-letter --cover-from-description=subject \
+git -C "$dir" format-patch -q --abbrev=12 --cover-letter --cover-from-description=subject \
 	--base="$base" --no-signature -o "$out/patches" "$base..$BRANCH"
 (cd "$out/patches" && ls [0-9]*.patch | grep -v '^0000-cover-letter.patch$') >"$out/series.txt"
 

@@ -284,8 +284,12 @@ struct ib_mr *demo_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
 	else
 		ibmr = demo_reg_dmabuf_dynamic(ibpd, mr, offset, length,
 					       virt_addr, fd, access);
+	/*
+	 * A dynamic import published the MR in dmabuf_mrs before it failed:
+	 * the interrupt handler may still hold it under RCU.
+	 */
 	if (IS_ERR(ibmr))
-		kfree(mr);
+		kfree_rcu(mr, rcu);
 	return ibmr;
 }
 
