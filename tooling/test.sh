@@ -39,6 +39,7 @@ stage "kernel configuration"
 stage "per-patch checks"
 "$TOOLS/check-series.sh" >>"$RESULTS/series.tap" 2>&1 || rc=1
 grep -E '^(not ok|ok)' "$RESULTS/series.tap" | sed 's/^/  /' >&2
+sed -n '/^per-patch checks:/,$p' "$RESULTS/series.tap" | sed 's/^/  /' >&2
 stage "documentation build"
 "$TOOLS/check-docs.sh" >"$RESULTS/docs.tap" 2>&1 || rc=1
 sed 's/^/  /' "$RESULTS/docs.tap" >&2
