@@ -22,7 +22,7 @@ modes=("$@")
 VM_JOBS=${VM_JOBS:-1}
 # a mode that shares the two cores with another takes longer, and
 # iommu-strict also runs rdma-core's suite (see run_mode)
-VM_TIMEOUT=${VM_TIMEOUT:-$((1800 * VM_JOBS))}
+VM_TIMEOUT=${VM_TIMEOUT:-$((2400 * VM_JOBS))}
 
 # Devices of every mode: the edu function a demo HCA binds to, and an
 # ivshmem-plain function whose memory BAR vfio-pci exports as a dma-buf.
