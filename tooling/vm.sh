@@ -6,7 +6,8 @@
 #                            rdma-core
 # Mode rdma-core boots as iommu-strict and runs rdma-core's tools, perftest
 # and pyverbs suite (guest/rdma-core-tests.sh) on the demo provider, built
-# by rdma-core.sh; with RC_IN_STRICT=1 and iommu-strict, it runs in that boot.  `show` runs rdma-core's ibv_devinfo and perftest too.
+# by rdma-core.sh; with RC_IN_STRICT=1 and iommu-strict, it runs in that
+# boot.  `show` runs rdma-core's ibv_devinfo and perftest too.
 # Results (TAP, dmesg, leak reports) go to $RESULTS.  A mode fails if any
 # test fails or the kernel reported an oops, WARN, BUG, lockdep splat,
 # kmemleak leak or DMA-API debug error, even with every test passing.

@@ -27,6 +27,12 @@ ln -sfn /proc/self/fd/2 /dev/stderr
 
 # kmemleak: forget what boot left behind, report only what we leak.
 [ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
+# Objects younger than 5 s are not reported: wait, then scan twice.
+kmemleak_scan() {
+	sleep 6
+	echo scan >$dbg/kmemleak
+	echo scan >$dbg/kmemleak
+}
 dma_err0=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
 
 # --- bring up: the driver (a module in the test VM: tooling/config/vm-late.config),
@@ -157,10 +163,7 @@ done
 
 {
 	if [ -w $dbg/kmemleak ]; then
-		# Objects younger than 5 s are not reported: scan twice.
-		sleep 6
-		echo scan >$dbg/kmemleak
-		echo scan >$dbg/kmemleak
+		kmemleak_scan
 		# Leaks whose allocation trace goes through RDMA, DMA or demo
 		# code, or that our test programs allocated (a task_struct
 		# whose reference an RDMA object kept), fail the run. Others
@@ -191,9 +194,7 @@ done
 	[ -w $dbg/kmemleak ] && echo clear >$dbg/kmemleak
 	if modprobe -r demo_rdma; then
 		if [ -w $dbg/kmemleak ]; then
-			sleep 6
-			echo scan >$dbg/kmemleak
-			echo scan >$dbg/kmemleak
+			kmemleak_scan
 			sed 's/^/after module unload: /' $dbg/kmemleak
 		fi
 	else
