@@ -30,7 +30,10 @@
  * @attr: limits the device reported at probe
  * @cmd_lock: serialises commands
  * @cmd_done: signalled by the CMD_DONE event
- * @cmd_dead: a command timed out; the device is not used again
+ * @cmd_dead: the device failed (a command timed out, or it reported a
+ *	fatal error) and was reset: it does no DMA any more, and commands
+ *	that release device state succeed in software
+ * @fatal_work: resets the device after a fatal error event
  * @cmdq: command ring (coherent DMA memory)
  * @cmdq_dma: device address of @cmdq
  * @cmdq_pi: commands posted
@@ -57,6 +60,7 @@ struct demo_dev {
 	struct mutex cmd_lock;		/* one command at a time */
 	struct completion cmd_done;
 	bool cmd_dead;
+	struct work_struct fatal_work;
 	struct demo_cmd *cmdq;
 	dma_addr_t cmdq_dma;
 	u32 cmdq_pi;
@@ -305,6 +309,7 @@ int demo_query_gid(struct ib_device *ibdev, u32 port, int index,
 int demo_query_pkey(struct ib_device *ibdev, u32 port, u16 index, u16 *pkey);
 int demo_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata);
 void demo_dealloc_ucontext(struct ib_ucontext *uctx);
+void demo_disassociate_ucontext(struct ib_ucontext *uctx);
 int demo_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int demo_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,

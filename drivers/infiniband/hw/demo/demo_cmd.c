@@ -35,13 +35,72 @@ static int demo_cmd_errno(u16 status)
 	}
 }
 
+/*
+ * Commands that only release what the device holds: after a reset the
+ * device holds nothing, so they succeed without it.
+ */
+static bool demo_cmd_releases(const struct demo_cmd *cmd)
+{
+	switch (le16_to_cpu(cmd->opcode)) {
+	case DEMO_CMD_DESTROY_CQ:
+	case DEMO_CMD_DESTROY_QP:
+	case DEMO_CMD_DESTROY_MR:
+	case DEMO_CMD_INVALIDATE_MR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The device failed: a command timed out, or the device reported a fatal
+ * error. Reset it by clearing ENABLE, a write that returns once the
+ * device has stopped: from then on it runs no command, does no DMA and
+ * raises no interrupt, so whatever it used may be freed. Then tell the
+ * device's users, once.
+ */
+static void demo_reset(struct demo_dev *dev)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = DEMO_PORT,
+		.event = IB_EVENT_DEVICE_FATAL,
+	};
+
+	lockdep_assert_held(&dev->cmd_lock);
+	if (dev->cmd_dead)
+		return;
+	demo_write(dev, DEMO_REG_CTRL, 0);
+	WRITE_ONCE(dev->cmd_dead, true);
+	WRITE_ONCE(dev->link_up, false);
+	/* Unregistering flushes the event; unregistered, nobody listens. */
+	if (ib_device_try_get(&dev->ibdev)) {
+		ib_dispatch_event(&ev);
+		ib_device_put(&dev->ibdev);
+	}
+}
+
+static void demo_fatal_work(struct work_struct *work)
+{
+	struct demo_dev *dev = container_of(work, struct demo_dev, fatal_work);
+
+	mutex_lock(&dev->cmd_lock);
+	demo_reset(dev);
+	mutex_unlock(&dev->cmd_lock);
+}
+
 /**
  * demo_cmd_exec - run one device command and wait for its completion
  * @dev: the HCA
  * @cmd: the command; on success, the device's output fields are copied back
  *
+ * A command that does not complete in time resets the device (see
+ * demo_reset()). After that, commands that release device state succeed
+ * and the others fail with -EIO; either way the device no longer uses
+ * anything the command referred to.
+ *
  * Context: process context; sleeps.
- * Return: 0, or the errno matching the device's status.
+ * Return: 0, or the errno matching the device's status, -ETIMEDOUT or -EIO.
  */
 int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
 {
@@ -51,7 +110,7 @@ int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
 
 	mutex_lock(&dev->cmd_lock);
 	if (dev->cmd_dead) {
-		err = -EIO;
+		err = demo_cmd_releases(cmd) ? 0 : -EIO;
 		goto out;
 	}
 	idx = dev->cmdq_pi & ((1U << DEMO_CMDQ_LOG_DEPTH) - 1);
@@ -65,9 +124,9 @@ int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
 	demo_write(dev, DEMO_DB_CMDQ, ++dev->cmdq_pi);
 	if (!wait_for_completion_timeout(&dev->cmd_done, DEMO_CMD_TIMEOUT) ||
 	    !READ_ONCE(slot->done)) {
-		/* A device that lost a command is not trusted again. */
-		dev->cmd_dead = true;
-		err = -ETIMEDOUT;
+		/* A device that lost a command is reset, not trusted again. */
+		demo_reset(dev);
+		err = demo_cmd_releases(cmd) ? 0 : -ETIMEDOUT;
 		goto out;
 	}
 	dma_rmb();
@@ -142,6 +201,11 @@ static void demo_eq_irq(void *ctx)
 		case DEMO_EQE_MR_MISS:
 			demo_dmabuf_miss(dev, le32_to_cpu(eqe->param));
 			break;
+		case DEMO_EQE_FATAL:
+			/* a command in flight will not complete: stop waiting */
+			complete(&dev->cmd_done);
+			schedule_work(&dev->fatal_work);
+			break;
 		default:
 			/* DMA faults are counted by the device (hw stats). */
 			break;
@@ -166,6 +230,7 @@ int demo_hw_init(struct demo_dev *dev)
 
 	mutex_init(&dev->cmd_lock);
 	init_completion(&dev->cmd_done);
+	INIT_WORK(&dev->fatal_work, demo_fatal_work);
 	dev->hw = dmod_attach(dev->dma_dev, dev->index + 1);
 	if (IS_ERR(dev->hw))
 		return PTR_ERR(dev->hw);
@@ -217,6 +282,8 @@ err_detach:
 void demo_hw_fini(struct demo_dev *dev)
 {
 	demo_write(dev, DEMO_REG_CTRL, 0);
+	/* no event raises another reset: the device is stopped */
+	cancel_work_sync(&dev->fatal_work);
 	dmod_detach(dev->hw);
 	dma_free_coherent(dev->dma_dev, sizeof(*dev->eq) << DEMO_EQ_LOG_DEPTH,
 			  dev->eq, dev->eq_dma);

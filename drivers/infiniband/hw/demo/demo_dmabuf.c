@@ -56,8 +56,9 @@ static int demo_mr_xlate_cmd(struct demo_mr *mr, u16 opcode, u32 flags)
 static void demo_mr_revoke_hw(struct demo_mr *mr)
 {
 	/*
-	 * A device that cannot take the command any more (cmd_dead) does no
-	 * DMA at all; the mapping can go either way.
+	 * Whatever the command returns, the device no longer uses the
+	 * mapping: it ran the command, or it did not in time and was reset
+	 * before demo_cmd_exec() returned, and a reset device does no DMA.
 	 */
 	demo_mr_xlate_cmd(mr, DEMO_CMD_INVALIDATE_MR, 0);
 }

@@ -214,6 +214,7 @@ enum demo_eqe_type {
 	DEMO_EQE_PORT_CHANGE,		/* param: 1 link up, 0 down */
 	DEMO_EQE_DMA_FAULT,		/* param: qpn or 0 */
 	DEMO_EQE_MR_MISS,		/* param: MR key without a translation */
+	DEMO_EQE_FATAL,			/* the device failed and stopped */
 };
 
 struct demo_eqe {

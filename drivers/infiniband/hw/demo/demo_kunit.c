@@ -528,6 +528,44 @@ static void demo_test_mr_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, demo_dereg_mr(mr, NULL));
 }
 
+/*
+ * A work request above the device's max_msg (2 GiB) is refused when it is
+ * posted, its length summed in 64 bits so that two 2 GiB SGEs are not a
+ * message of 0 bytes; the QP takes nothing of it.
+ */
+static void demo_test_huge_wr(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	struct ib_sge sge[2] = {
+		{ .addr = c->a.dma, .length = SZ_2G,
+		  .lkey = c->a.pd->local_dma_lkey },
+		{ .addr = c->a.dma, .length = SZ_2G,
+		  .lkey = c->a.pd->local_dma_lkey },
+	};
+	struct ib_send_wr wr = { .wr_id = 1, .sg_list = sge, .num_sge = 2,
+				 .opcode = IB_WR_SEND,
+				 .send_flags = IB_SEND_SIGNALED };
+	const struct ib_send_wr *bad = NULL;
+	struct ib_wc wc;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, ib_post_send(c->a.qp, &wr, &bad));
+	KUNIT_EXPECT_PTR_EQ(test, &wr, bad);
+	sge[0].length = U32_MAX;
+	wr.num_sge = 1;
+	bad = NULL;
+	KUNIT_EXPECT_EQ(test, -EINVAL, ib_post_send(c->a.qp, &wr, &bad));
+	KUNIT_EXPECT_PTR_EQ(test, &wr, bad);
+
+	/* The next completion is the next send's. */
+	KUNIT_ASSERT_EQ(test, 0, t_post_recv(&c->b, 0, 64, 1));
+	sge[0].length = 16;
+	wr.wr_id = 2;
+	KUNIT_ASSERT_EQ(test, 0, ib_post_send(c->a.qp, &wr, NULL));
+	KUNIT_ASSERT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_SUCCESS);
+	KUNIT_EXPECT_EQ(test, wc.wr_id, 2);
+}
+
 struct t_port_events {
 	struct ib_event_handler handler;
 	atomic_t down, up;
@@ -601,6 +639,7 @@ static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE(demo_test_teardown_in_flight),
 	KUNIT_CASE(demo_test_dma_fault),
 	KUNIT_CASE(demo_test_mr_bounds),
+	KUNIT_CASE(demo_test_huge_wr),
 	KUNIT_CASE(demo_test_link_down),
 	{}
 };

@@ -43,6 +43,7 @@ static const struct ib_device_ops demo_dev_ops = {
 	.create_user_cq = demo_create_user_cq,
 	.dealloc_pd = demo_dealloc_pd,
 	.dealloc_ucontext = demo_dealloc_ucontext,
+	.disassociate_ucontext = demo_disassociate_ucontext,
 	.dereg_mr = demo_dereg_mr,
 	.destroy_cq = demo_destroy_cq,
 	.destroy_qp = demo_destroy_qp,

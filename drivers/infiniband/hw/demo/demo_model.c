@@ -41,6 +41,12 @@
 #include "demo_model.h"
 
 #define DMOD_RNR_DELAY_MS	1
+/*
+ * Packets the device moves in one pass of its work, 1 MiB: then it lets
+ * the other HCAs' work run and serves its own commands again before it
+ * goes on, so no QP's traffic holds up commands for long.
+ */
+#define DMOD_PASS_PKTS		256
 #define DMOD_RNR_INFINITE	7
 
 static DEFINE_MUTEX(dmod_fabric_lock);
@@ -88,6 +94,7 @@ struct dmod_qp {
 	u32 dest_qpn;
 	u32 rnr_retry;
 	u32 rnr_count;
+	u64 xfer_off;		/* bytes of the head send WQE moved so far */
 	dma_addr_t sq, rq;
 	u32 sq_depth, rq_depth;
 	/* 16-bit ring indices: pi from the doorbells, ci the device's */
@@ -99,6 +106,8 @@ struct dmod_qp {
 	struct dmod_dev *mdev;
 	struct rcu_head rcu;
 };
+
+#define DMOD_PKT_SIZE	SZ_4K	/* the port's MTU, IB_MTU_4096 */
 
 struct dmod_dev {
 	struct device *dma_dev;
@@ -126,6 +135,9 @@ struct dmod_dev {
 
 	struct dentry *debugfs;
 	u32 port_key;		/* test port: the MR mr_mem goes through */
+	u32 drop_cmds;		/* test port: commands to take and not run */
+	u32 budget;		/* packets left in this pass of the work */
+	u8 pkt[DMOD_PKT_SIZE];	/* the packet buffer messages stream through */
 };
 
 static struct workqueue_struct *dmod_wq;
@@ -264,6 +276,16 @@ static bool dmod_post_entry(struct dmod_dev *mdev, dma_addr_t addr,
 	return dmod_dma(mdev, addr + (owner - (u8 *)entry), owner, 1, true);
 }
 
+/*
+ * Does the device run? Disabled (reset) or failed, it runs no command,
+ * moves no data and raises no event.
+ */
+static bool dmod_running(struct dmod_dev *mdev)
+{
+	return (READ_ONCE(mdev->ctrl) & DEMO_CTRL_ENABLE) &&
+	       !(READ_ONCE(mdev->status) & DEMO_STATUS_FATAL);
+}
+
 static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 			    u64 info)
 {
@@ -274,16 +296,18 @@ static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 		.info = cpu_to_le64(info),
 	};
 
+	if (!dmod_running(mdev))
+		return;
 	if (!mdev->eq_depth || mdev->eq_pi - READ_ONCE(mdev->eq_ci) >= mdev->eq_depth) {
 		/* EQ overrun: the device stops; the driver sees FATAL. */
-		mdev->status |= DEMO_STATUS_FATAL;
+		WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
 		return;
 	}
 	/* The owner bit is in the low byte of the little-endian field. */
 	if (!dmod_post_entry(mdev, mdev->eq_base +
 			     (mdev->eq_pi & (mdev->eq_depth - 1)) * sizeof(eqe),
 			     &eqe, sizeof(eqe), (u8 *)&eqe.owner)) {
-		mdev->status |= DEMO_STATUS_FATAL;
+		WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
 		return;
 	}
 	WRITE_ONCE(mdev->eq_pi, mdev->eq_pi + 1);
@@ -394,6 +418,7 @@ static void dmod_qp_fetch_pi(struct dmod_qp *qp)
 /* Flush everything outstanding on a QP in the error state. */
 static void dmod_flush(struct dmod_qp *qp)
 {
+	qp->xfer_off = 0;
 	dmod_qp_fetch_pi(qp);
 	for (; qp->sq_ci != qp->sq_pi; qp->sq_ci++)
 		dmod_cqe(qp, false, qp->sq_ci, 0, DEMO_CQE_WR_FLUSH_ERR, 0,
@@ -470,13 +495,18 @@ static bool dmod_mr_dma(struct dmod_dev *mdev, struct dmod_mr *mr, u64 va,
 
 /*
  * A fault-capable MR without a translation: report the miss once, and tell
- * the caller to hold the work until the driver resolves it.
+ * the caller to hold the work until the driver resolves it. Only an access
+ * the MR would allow faults: the key, PD and access rights are checked
+ * first, as fault-capable hardware does, so a stranger's guessed key is a
+ * protection error, not a miss.
  */
-static bool dmod_mr_missing(struct dmod_dev *mdev, u32 key)
+static bool dmod_mr_missing(struct dmod_dev *mdev, u32 key, u32 pdn,
+			    u32 access)
 {
 	struct dmod_mr *mr = xa_load(&mdev->mrs, key >> 8);
 
-	if (!mr || mr->key != key || mr->state != DMOD_MR_MISSING)
+	if (!mr || mr->key != key || mr->state != DMOD_MR_MISSING ||
+	    mr->pdn != pdn || (mr->access & access) != access)
 		return false;
 	if (!mr->miss_reported) {
 		mr->miss_reported = true;
@@ -502,35 +532,122 @@ static struct dmod_qp *dmod_peer(struct dmod_qp *qp)
 	return dst;
 }
 
-/* Gather (to_buf) or scatter a WQE's local SGEs. */
-static int dmod_sges(struct dmod_qp *qp, struct demo_wqe *wqe, void *buf,
-		     u32 len, bool to_sges)
-{
-	u32 i, done = 0;
+/*
+ * A message moves as the link carries it: a packet of at most one MTU at a
+ * time, through the device's packet buffer. The device allocates nothing
+ * per message, and a long message holds nothing a short one does not.
+ */
+/* The SGEs of a WQE, or one remote range, checked, as one byte stream */
+struct dmod_sgl {
+	struct dmod_dev *mdev;
+	u32 n;
+	struct {
+		struct dmod_mr *mr;
+		u64 va;
+		u64 len;
+	} seg[DEMO_HW_MAX_SGE];
+};
 
+/*
+ * Check the SGEs that hold the first @len bytes of a message: key, PD,
+ * access and bounds, before a byte of it moves.
+ */
+static int dmod_sgl_check(struct dmod_qp *qp, const struct demo_wqe *wqe,
+			  u64 len, u32 access, struct dmod_sgl *sgl)
+{
+	u64 done = 0;
+	u32 i;
+
+	sgl->mdev = qp->mdev;
+	sgl->n = 0;
 	for (i = 0; i < wqe->num_sge && done < len; i++) {
-		struct demo_sge *sge = &wqe->sge[i];
-		u32 n = min(le32_to_cpu(sge->length), len - done);
+		const struct demo_sge *sge = &wqe->sge[i];
+		u64 n = min_t(u64, le32_to_cpu(sge->length), len - done);
 		struct dmod_mr *mr;
 
 		mr = dmod_mr_check(qp->mdev, le32_to_cpu(sge->lkey), qp->pdn,
-				   le64_to_cpu(sge->addr), n,
-				   to_sges ? DEMO_ACCESS_LOCAL_WRITE : 0);
+				   le64_to_cpu(sge->addr), n, access);
 		if (!mr) {
 			qp->mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
 			return DEMO_CQE_LOC_PROT_ERR;
 		}
-		if (!dmod_mr_dma(qp->mdev, mr, le64_to_cpu(sge->addr), buf + done,
-				 n, to_sges))
-			return DEMO_CQE_LOC_PROT_ERR;
+		sgl->seg[sgl->n].mr = mr;
+		sgl->seg[sgl->n].va = le64_to_cpu(sge->addr);
+		sgl->seg[sgl->n].len = n;
+		sgl->n++;
 		done += n;
 	}
 	return done == len ? DEMO_CQE_OK : DEMO_CQE_LOC_LEN_ERR;
 }
 
-static u32 dmod_wqe_len(struct demo_wqe *wqe)
+/* The stream of one remote MR range, checked by the caller */
+static void dmod_sgl_range(struct dmod_sgl *sgl, struct dmod_dev *mdev,
+			   struct dmod_mr *mr, u64 va, u64 len)
 {
-	u32 i, len = 0;
+	sgl->mdev = mdev;
+	sgl->n = 1;
+	sgl->seg[0].mr = mr;
+	sgl->seg[0].va = va;
+	sgl->seg[0].len = len;
+}
+
+/* Move @n bytes at offset @off of a stream to or from @buf. */
+static bool dmod_sgl_dma(struct dmod_sgl *sgl, u64 off, void *buf, u32 n,
+			 bool to_sgl)
+{
+	u32 i, k;
+
+	for (i = 0; i < sgl->n && n; i++) {
+		if (off >= sgl->seg[i].len) {
+			off -= sgl->seg[i].len;
+			continue;
+		}
+		k = min_t(u64, n, sgl->seg[i].len - off);
+		if (!dmod_mr_dma(sgl->mdev, sgl->seg[i].mr, sgl->seg[i].va + off,
+				 buf, k, to_sgl))
+			return false;
+		buf += k;
+		n -= k;
+		off = 0;
+	}
+	return !n;
+}
+
+enum {
+	DMOD_STREAM_OK,
+	DMOD_STREAM_SRC_FAULT,
+	DMOD_STREAM_DST_FAULT,
+	DMOD_STREAM_MORE,	/* the pass's budget ran out first */
+};
+
+/*
+ * Move the bytes of a @len byte message from @src to @dst, one packet at
+ * a time, from *@off on, as far as the pass's budget goes; *@off follows.
+ */
+static int dmod_stream(struct dmod_dev *mdev, struct dmod_sgl *src,
+		       struct dmod_sgl *dst, u64 len, u64 *off)
+{
+	u32 n;
+
+	for (; *off < len; *off += n) {
+		if (!mdev->budget)
+			return DMOD_STREAM_MORE;
+		n = min_t(u64, len - *off, DMOD_PKT_SIZE);
+		if (!dmod_sgl_dma(src, *off, mdev->pkt, n, false))
+			return DMOD_STREAM_SRC_FAULT;
+		if (!dmod_sgl_dma(dst, *off, mdev->pkt, n, true))
+			return DMOD_STREAM_DST_FAULT;
+		mdev->budget--;
+		cond_resched();
+	}
+	return DMOD_STREAM_OK;
+}
+
+/* A message's length: its SGEs' sum, which does not wrap here. */
+static u64 dmod_wqe_len(const struct demo_wqe *wqe)
+{
+	u64 len = 0;
+	u32 i;
 
 	for (i = 0; i < wqe->num_sge && i < DEMO_HW_MAX_SGE; i++)
 		len += le32_to_cpu(wqe->sge[i].length);
@@ -546,30 +663,41 @@ static u32 dmod_wqe_len(struct demo_wqe *wqe)
 static bool dmod_wqe_misses(struct dmod_qp *qp, struct demo_wqe *wqe,
 			    struct dmod_qp *dst, bool recv)
 {
+	bool read = wqe->opcode == DEMO_WQE_READ;
+	u32 need = read ? DEMO_ACCESS_REMOTE_READ : DEMO_ACCESS_REMOTE_WRITE;
 	struct demo_wqe rwqe;
 	bool miss = false;
 	u32 i;
 
 	for (i = 0; i < wqe->num_sge; i++)
-		miss |= dmod_mr_missing(qp->mdev, le32_to_cpu(wqe->sge[i].lkey));
-	if (wqe->opcode >= DEMO_WQE_WRITE)
-		miss |= dmod_mr_missing(dst->mdev, le32_to_cpu(wqe->rkey));
+		miss |= dmod_mr_missing(qp->mdev, le32_to_cpu(wqe->sge[i].lkey),
+					qp->pdn,
+					read ? DEMO_ACCESS_LOCAL_WRITE : 0);
+	if (wqe->opcode >= DEMO_WQE_WRITE && (dst->access & need))
+		miss |= dmod_mr_missing(dst->mdev, le32_to_cpu(wqe->rkey),
+					dst->pdn, need);
 	if (recv && wqe->opcode != DEMO_WQE_WRITE_IMM &&
 	    dmod_dma(dst->mdev, dst->rq + (dst->rq_ci & (dst->rq_depth - 1)) *
 		     sizeof(rwqe), &rwqe, sizeof(rwqe), false))
 		for (i = 0; i < min_t(u8, rwqe.num_sge, DEMO_HW_MAX_SGE); i++)
 			miss |= dmod_mr_missing(dst->mdev,
-						le32_to_cpu(rwqe.sge[i].lkey));
+						le32_to_cpu(rwqe.sge[i].lkey),
+						dst->pdn,
+						DEMO_ACCESS_LOCAL_WRITE);
 	return miss;
 }
 
-enum { DMOD_DONE, DMOD_RNR };
+enum { DMOD_DONE, DMOD_RNR, DMOD_YIELD };
 
-/* Execute one send queue WQE. Returns DMOD_RNR to retry it later. */
+/*
+ * Execute one send queue WQE. Returns DMOD_RNR to retry it later, or
+ * DMOD_YIELD when the pass's budget ran out in the middle of its message:
+ * the next pass goes on from qp->xfer_off, checking everything again.
+ */
 static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 {
 	struct dmod_dev *mdev = qp->mdev;
-	u32 len = dmod_wqe_len(wqe);
+	u64 len = dmod_wqe_len(wqe);
 	bool imm = wqe->opcode == DEMO_WQE_SEND_IMM ||
 		   wqe->opcode == DEMO_WQE_WRITE_IMM;
 	bool solicited = wqe->flags & DEMO_WQE_F_SOLICITED;
@@ -577,9 +705,10 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 	u8 status = DEMO_CQE_OK, rstatus = DEMO_CQE_OK;
 	struct demo_wqe rwqe;
 	struct dmod_qp *dst;
-	struct dmod_mr *rmr = NULL;
-	void *buf = NULL;
+	struct dmod_sgl lsgl, rsgl;
+	struct dmod_mr *rmr;
 	u32 rlen = 0;
+	int err;
 
 	if (wqe->num_sge > DEMO_HW_MAX_SGE || len > DEMO_HW_MAX_MSG ||
 	    wqe->opcode < DEMO_WQE_SEND || wqe->opcode > DEMO_WQE_READ) {
@@ -612,17 +741,11 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 	if (dmod_wqe_misses(qp, wqe, dst, recv))
 		return DMOD_RNR;
 
-	buf = kvmalloc(max(len, 1U), GFP_KERNEL);
-	if (!buf) {
-		status = DEMO_CQE_FATAL_ERR;
+	/* Everything the message needs is checked before a byte of it moves. */
+	status = dmod_sgl_check(qp, wqe, len, wqe->opcode == DEMO_WQE_READ ?
+				DEMO_ACCESS_LOCAL_WRITE : 0, &lsgl);
+	if (status)
 		goto out;
-	}
-
-	if (wqe->opcode != DEMO_WQE_READ) {
-		status = dmod_sges(qp, wqe, buf, len, false);
-		if (status)
-			goto out;
-	}
 	if (wqe->opcode >= DEMO_WQE_WRITE) {
 		u32 need = wqe->opcode == DEMO_WQE_READ ? DEMO_ACCESS_REMOTE_READ :
 							  DEMO_ACCESS_REMOTE_WRITE;
@@ -634,19 +757,32 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 			status = DEMO_CQE_REM_ACCESS_ERR;
 			goto out;
 		}
-		if (!dmod_mr_dma(dst->mdev, rmr, le64_to_cpu(wqe->remote_addr),
-				 buf, len, wqe->opcode != DEMO_WQE_READ)) {
-			status = DEMO_CQE_REM_ACCESS_ERR;
-			goto out;
-		}
+		dmod_sgl_range(&rsgl, dst->mdev, rmr,
+			       le64_to_cpu(wqe->remote_addr), len);
 		if (wqe->opcode == DEMO_WQE_READ) {
-			status = dmod_sges(qp, wqe, buf, len, true);
-			if (status)
-				goto out;
+			err = dmod_stream(mdev, &rsgl, &lsgl, len,
+					  &qp->xfer_off);
+			if (err == DMOD_STREAM_MORE)
+				return DMOD_YIELD;
+			if (err == DMOD_STREAM_SRC_FAULT)
+				status = DEMO_CQE_REM_ACCESS_ERR;
+			else if (err)
+				status = DEMO_CQE_LOC_PROT_ERR;
+		} else {
+			err = dmod_stream(mdev, &lsgl, &rsgl, len,
+					  &qp->xfer_off);
+			if (err == DMOD_STREAM_MORE)
+				return DMOD_YIELD;
+			if (err == DMOD_STREAM_SRC_FAULT)
+				status = DEMO_CQE_LOC_PROT_ERR;
+			else if (err)
+				status = DEMO_CQE_REM_ACCESS_ERR;
 		}
+		if (status)
+			goto out;
 	}
 	if (recv) {
-		u16 ridx = dst->rq_ci++;
+		u16 ridx = dst->rq_ci;
 
 		if (!dmod_dma(dst->mdev, dst->rq + (ridx & (dst->rq_depth - 1)) *
 			      sizeof(rwqe), &rwqe, sizeof(rwqe), false)) {
@@ -658,9 +794,24 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 			if (dmod_wqe_len(&rwqe) < len)
 				rstatus = DEMO_CQE_LOC_LEN_ERR;
 			else
-				rstatus = dmod_sges(dst, &rwqe, buf, len, true);
+				rstatus = dmod_sgl_check(dst, &rwqe, len,
+							 DEMO_ACCESS_LOCAL_WRITE,
+							 &rsgl);
+			err = rstatus ? DMOD_STREAM_OK :
+					dmod_stream(mdev, &lsgl, &rsgl, len,
+						    &qp->xfer_off);
+			if (err == DMOD_STREAM_MORE)
+				return DMOD_YIELD;
+			/* a message that never left whole consumes no receive */
+			if (err == DMOD_STREAM_SRC_FAULT) {
+				status = DEMO_CQE_LOC_PROT_ERR;
+				goto out;
+			}
+			if (err)
+				rstatus = DEMO_CQE_LOC_PROT_ERR;
 			rlen = len;
 		}
+		dst->rq_ci++;
 		dmod_cqe(dst, true, ridx, wqe->opcode, rstatus, rlen, imm,
 			 wqe->imm, qp, solicited);
 		if (rstatus) {
@@ -677,30 +828,33 @@ static int dmod_execute(struct dmod_qp *qp, struct demo_wqe *wqe, u16 idx)
 		mdev->cnt[DEMO_CNT_TX_BYTES] += len;
 	}
 out:
-	kvfree(buf);
 	if (status || (wqe->flags & DEMO_WQE_F_SIGNALED))
 		dmod_cqe(qp, false, idx, wqe->opcode, status,
-			 wqe->opcode == DEMO_WQE_READ ? len : 0, false, 0, NULL,
-			 false);
+			 wqe->opcode == DEMO_WQE_READ && !status ? len : 0,
+			 false, 0, NULL, false);
 	if (status)
 		dmod_qp_error(qp);
 	return DMOD_DONE;
 }
 
-/* Returns true when the QP waits on an RNR retry. */
-static bool dmod_process_sq(struct dmod_qp *qp)
+/*
+ * Returns DMOD_RNR when the QP waits on an RNR retry, DMOD_YIELD when the
+ * pass's budget ran out before its work did, DMOD_DONE otherwise.
+ */
+static int dmod_process_sq(struct dmod_qp *qp)
 {
 	u16 pi;
+	int ret;
 
 	if (qp->state == DEMO_QPS_RTS)
 		dmod_qp_fetch_pi(qp);
 	pi = READ_ONCE(qp->sq_pi);
 	if (qp->state == DEMO_QPS_ERR) {
 		dmod_flush(qp);
-		return false;
+		return DMOD_DONE;
 	}
 	if (qp->state != DEMO_QPS_RTS)
-		return false;
+		return DMOD_DONE;
 	while (qp->sq_ci != pi) {
 		struct demo_wqe wqe;
 
@@ -709,17 +863,21 @@ static bool dmod_process_sq(struct dmod_qp *qp)
 			dmod_post_event(qp->mdev, DEMO_EQE_DMA_FAULT, qp->qpn, 0);
 			dmod_qp_error(qp);
 			dmod_flush(qp);
-			return false;
+			return DMOD_DONE;
 		}
-		if (dmod_execute(qp, &wqe, qp->sq_ci) == DMOD_RNR)
-			return true;
+		ret = dmod_execute(qp, &wqe, qp->sq_ci);
+		if (ret != DMOD_DONE)
+			return ret;
+		qp->xfer_off = 0;
 		qp->sq_ci++;
 		if (qp->state == DEMO_QPS_ERR) {
 			dmod_flush(qp);
-			return false;
+			return DMOD_DONE;
 		}
+		if (!qp->mdev->budget && qp->sq_ci != pi)
+			return DMOD_YIELD;
 	}
-	return false;
+	return DMOD_DONE;
 }
 
 /* --- commands */
@@ -859,6 +1017,7 @@ static u16 dmod_modify_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 		qp->rq_pi = 0;
 		qp->rq_ci = 0;
 		qp->rnr_count = 0;
+		qp->xfer_off = 0;
 	}
 	qp->state = next;
 	if (next == DEMO_QPS_ERR)
@@ -1114,8 +1273,13 @@ static void dmod_process_cmds(struct dmod_dev *mdev)
 		u16 status;
 
 		mdev->cmdq_ci++;
+		/* test port: a command the device takes and never completes */
+		if (mdev->drop_cmds) {
+			mdev->drop_cmds--;
+			continue;
+		}
 		if (!dmod_dma(mdev, addr, &cmd, sizeof(cmd), false)) {
-			mdev->status |= DEMO_STATUS_FATAL;
+			WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
 			return;
 		}
 		mdev->cnt[DEMO_CNT_CMDS]++;
@@ -1123,7 +1287,7 @@ static void dmod_process_cmds(struct dmod_dev *mdev)
 		cmd.status = cpu_to_le16(status);
 		cmd.done = cpu_to_le32(1);
 		if (!dmod_dma(mdev, addr, &cmd, sizeof(cmd), true)) {
-			mdev->status |= DEMO_STATUS_FATAL;
+			WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
 			return;
 		}
 		if (le32_to_cpu(cmd.flags) & DEMO_CMD_F_INTR)
@@ -1131,33 +1295,50 @@ static void dmod_process_cmds(struct dmod_dev *mdev)
 	}
 }
 
+/*
+ * One pass of the device's work: the commands first, then the doorbelled
+ * QPs in turn until the pass's budget of packets is spent. What is left
+ * waits for the next pass, queued at once, which serves commands first
+ * again; meanwhile the other HCAs get their turn.
+ */
 static void dmod_work(struct work_struct *work)
 {
 	struct dmod_dev *mdev = container_of(to_delayed_work(work),
 					     struct dmod_dev, work);
 	struct dmod_qp *qp, *tmp;
+	bool rnr = false, more = false;
 	LIST_HEAD(todo);
-	bool rnr = false;
+	int ret;
 
 	mutex_lock(&dmod_fabric_lock);
-	if (mdev->ctrl & DEMO_CTRL_ENABLE && !(mdev->status & DEMO_STATUS_FATAL))
-		dmod_process_cmds(mdev);
+	if (!dmod_running(mdev)) {
+		mutex_unlock(&dmod_fabric_lock);
+		return;
+	}
+	dmod_process_cmds(mdev);
 
+	mdev->budget = DMOD_PASS_PKTS;
 	spin_lock_irq(&mdev->db_lock);
 	list_splice_init(&mdev->db_list, &todo);
 	spin_unlock_irq(&mdev->db_lock);
 	list_for_each_entry_safe(qp, tmp, &todo, db_node) {
 		list_del_init(&qp->db_node);
-		if (dmod_process_sq(qp)) {
-			spin_lock_irq(&mdev->db_lock);
-			if (list_empty(&qp->db_node))
-				list_add_tail(&qp->db_node, &mdev->db_list);
-			spin_unlock_irq(&mdev->db_lock);
+		ret = mdev->budget ? dmod_process_sq(qp) : DMOD_YIELD;
+		if (ret == DMOD_DONE)
+			continue;
+		spin_lock_irq(&mdev->db_lock);
+		if (list_empty(&qp->db_node))
+			list_add_tail(&qp->db_node, &mdev->db_list);
+		spin_unlock_irq(&mdev->db_lock);
+		if (ret == DMOD_RNR)
 			rnr = true;
-		}
+		else
+			more = true;
 	}
 	mutex_unlock(&dmod_fabric_lock);
-	if (rnr)
+	if (more)
+		mod_delayed_work(dmod_wq, &mdev->work, 0);
+	else if (rnr)
 		mod_delayed_work(dmod_wq, &mdev->work,
 				 msecs_to_jiffies(DMOD_RNR_DELAY_MS));
 }
@@ -1169,7 +1350,24 @@ static void dmod_kick(struct dmod_dev *mdev)
 	mod_delayed_work(dmod_wq, &mdev->work, 0);
 }
 
-/* Doorbells may be rung from any context, as on real hardware. */
+/*
+ * Clearing ENABLE resets the device, as a PCI function reset does: the
+ * write returns once the work the device was doing is finished, and from
+ * then on it runs no command, moves no data and raises no interrupt. The
+ * caller may free everything the device used. It sleeps.
+ */
+static void dmod_stop(struct dmod_dev *mdev)
+{
+	might_sleep();
+	/* The work sees the device stopped on its next pass, if any. */
+	cancel_delayed_work_sync(&mdev->work);
+	irq_work_sync(&mdev->irq_work);
+}
+
+/*
+ * Doorbells may be rung from any context, as on real hardware; writing
+ * DEMO_REG_CTRL sleeps.
+ */
 void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 {
 	struct dmod_qp *qp;
@@ -1178,11 +1376,15 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 
 	switch (off) {
 	case DEMO_REG_CTRL:
+		mutex_lock(&dmod_fabric_lock);
 		WRITE_ONCE(mdev->ctrl, val);
 		if (val & DEMO_CTRL_ENABLE)
-			mdev->status |= DEMO_STATUS_READY;
+			WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_READY);
 		else
-			mdev->status &= ~DEMO_STATUS_READY;
+			WRITE_ONCE(mdev->status, mdev->status & ~DEMO_STATUS_READY);
+		mutex_unlock(&dmod_fabric_lock);
+		if (!(val & DEMO_CTRL_ENABLE))
+			dmod_stop(mdev);
 		break;
 	case DEMO_REG_CMDQ_BASE_LO:
 		mdev->cmdq_base = (mdev->cmdq_base & ~0xffffffffULL) | val;
@@ -1216,7 +1418,7 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 		/* Pairs with the barrier in dmod_post_event(). */
 		smp_mb();
 		/* Events posted while disarmed raise the line now. */
-		if (READ_ONCE(mdev->eq_pi) != val) {
+		if (READ_ONCE(mdev->eq_pi) != val && dmod_running(mdev)) {
 			WRITE_ONCE(mdev->irq_armed, false);
 			irq_work_queue(&mdev->irq_work);
 		}
@@ -1370,7 +1572,7 @@ static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
 	} else if (mr->state == DMOD_MR_REVOKED) {
 		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
 		ret = -EACCES;
-	} else if (dmod_mr_missing(mdev, mr->key)) {
+	} else if (dmod_mr_missing(mdev, mr->key, mr->pdn, 0)) {
 		ret = -EAGAIN;
 	} else if (to_mr && !(mr->access & DEMO_ACCESS_LOCAL_WRITE)) {
 		mdev->cnt[DEMO_CNT_PROT_ERRORS]++;
@@ -1499,6 +1701,36 @@ static int dmod_link_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dmod_link_fops, dmod_link_get, dmod_link_set, "%llu\n");
 
+/* Take the next @val commands off the ring and never complete them. */
+static int dmod_drop_cmds_set(void *data, u64 val)
+{
+	struct dmod_dev *mdev = data;
+
+	if (val > U32_MAX)
+		return -EINVAL;
+	mutex_lock(&dmod_fabric_lock);
+	mdev->drop_cmds = val;
+	mutex_unlock(&dmod_fabric_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dmod_drop_cmds_fops, NULL, dmod_drop_cmds_set,
+			 "%llu\n");
+
+/* Fail as hardware does: report a fatal error, then stop. */
+static int dmod_fatal_set(void *data, u64 val)
+{
+	struct dmod_dev *mdev = data;
+
+	if (val != 1)
+		return -EINVAL;
+	mutex_lock(&dmod_fabric_lock);
+	dmod_post_event(mdev, DEMO_EQE_FATAL, 0, 0);
+	WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
+	mutex_unlock(&dmod_fabric_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dmod_fatal_fops, NULL, dmod_fatal_set, "%llu\n");
+
 static void dmod_debugfs_add(struct dmod_dev *mdev)
 {
 	mdev->debugfs = debugfs_create_dir(dev_name(mdev->dma_dev),
@@ -1511,6 +1743,10 @@ static void dmod_debugfs_add(struct dmod_dev *mdev)
 			    &dmod_dma_mem_fops);
 	debugfs_create_file_unsafe("link", 0600, mdev->debugfs, mdev,
 				   &dmod_link_fops);
+	debugfs_create_file_unsafe("drop_cmds", 0200, mdev->debugfs, mdev,
+				   &dmod_drop_cmds_fops);
+	debugfs_create_file_unsafe("fatal", 0200, mdev->debugfs, mdev,
+				   &dmod_fatal_fops);
 }
 
 /**

@@ -413,12 +413,24 @@ static void demo_wq_ring(struct demo_dev *dev, u32 db, u32 qpn,
 	dmod_reg_write(dev->hw, db, FIELD_PREP(DEMO_DB_QPN, qpn) | wq->pi);
 }
 
+/* A work request's message length, summed where no SGE list can wrap it */
+static u64 demo_wr_len(const struct ib_send_wr *wr)
+{
+	u64 len = 0;
+	int i;
+
+	for (i = 0; i < wr->num_sge; i++)
+		len += wr->sg_list[i].length;
+	return len;
+}
+
 int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad_wr)
 {
 	struct demo_dev *dev = to_demo_dev(ibqp->device);
 	struct demo_qp *qp = to_demo_qp(ibqp);
 	u32 max_sge = le32_to_cpu(dev->attr.max_sge);
+	u64 max_msg = le64_to_cpu(dev->attr.max_msg);
 	unsigned long flags;
 	int err = 0;
 
@@ -444,7 +456,8 @@ int demo_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		struct demo_wqe *wqe;
 		int op = demo_wqe_opcode(wr->opcode);
 
-		if (op < 0 || wr->num_sge > max_sge) {
+		if (op < 0 || wr->num_sge > max_sge ||
+		    demo_wr_len(wr) > max_msg) {
 			err = -EINVAL;
 			break;
 		}

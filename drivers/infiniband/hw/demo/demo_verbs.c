@@ -134,6 +134,17 @@ void demo_dealloc_ucontext(struct ib_ucontext *uctx)
 {
 }
 
+/*
+ * The HCA goes away while processes still hold contexts on it. The core
+ * has zapped their mappings, all made with rdma_user_mmap_io(), and
+ * destroys their objects next; the device keeps nothing per context, so
+ * there is nothing else to let go of, and removal does not wait for the
+ * processes to close their files.
+ */
+void demo_disassociate_ucontext(struct ib_ucontext *uctx)
+{
+}
+
 int demo_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	struct demo_dev *dev = to_demo_dev(ibpd->device);

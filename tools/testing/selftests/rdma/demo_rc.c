@@ -12,8 +12,12 @@
  * device wrote and, at the end, that the RDMA core's object counts of both
  * devices are back where they started.
  */
+#include <grp.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "../kselftest_harness.h"
 #include "demo_uverbs.h"
@@ -785,6 +789,175 @@ TEST_F(demo_rc, closed_fds)
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0));
 	ASSERT_EQ(EBADF, errno);
 	uv_err_get_context(EBADF, fd2);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * While A has 1024 RDMA WRITEs of 2 MiB queued to B, 2 GiB in all, the
+ * devices keep serving commands: each CREATE_CQ and DESTROY_CQ pair on B
+ * completes far inside the driver's 5 s command timeout, because the
+ * device moves a bounded number of packets per pass of its work and
+ * serves commands between passes. Prints the slowest pair.
+ */
+TEST_F(demo_rc, commands_during_traffic)
+{
+	struct uv_qp_init init = { .pd = A->pd, .scq = &A->cq, .rcq = &A->cq,
+				   .max_send_wr = 1024, .max_recv_wr = 1 };
+	struct uv_wr wr = wr_of(A, 0, BUF_SIZE, UV_WQE_WRITE, B, 0);
+	double t, worst = 0, total = 0;
+	struct uv_qp q, peer;
+	struct uv_cq cq;
+	int i;
+
+	uv_create_qp(A->fd, &init, &q);
+	init.pd = B->pd;
+	init.scq = &B->cq;
+	init.rcq = &B->cq;
+	init.max_send_wr = 1;
+	uv_create_qp(B->fd, &init, &peer);
+	uv_qp_connect(&q, ACCESS_ALL, B->lid, peer.qpn, RNR_INFINITE);
+	uv_qp_connect(&peer, ACCESS_ALL, A->lid, q.qpn, RNR_INFINITE);
+	wr.flags = 0;
+	for (i = 0; i < 1024; i++)
+		uv_post_send(&q, &wr);
+
+	for (i = 0; i < 20; i++) {
+		t = now_ms();
+		uv_create_cq(B->fd, 4, -1, &cq);
+		uv_destroy_cq(&cq);
+		t = now_ms() - t;
+		total += t;
+		if (t > worst)
+			worst = t;
+	}
+	printf("# CQ create+destroy on %s, traffic from %s: slowest %.1f ms, mean %.1f ms\n",
+	       B->ibdev, A->ibdev, worst, total / 20);
+	EXPECT_GT(1000, worst);
+	/* the traffic goes with its QP, mid-way */
+	uv_destroy_qp(&q);
+	uv_destroy_qp(&peer);
+}
+
+/* What the unprivileged process may lock: two 2 MiB buffers and rings */
+#define UNPRIV_MEMLOCK	(16UL << 20)
+#define UNPRIV_ID	65534	/* nobody */
+
+struct huge_case {
+	const char *name;
+	__u8 opcode;
+	__u32 len[2];		/* SGE lengths; a second SGE when len[1] */
+	__u8 status;		/* the completion the WQE must get */
+};
+
+/*
+ * Above the device's max_msg (2 GiB) a WQE is a length error; at 2 GiB it
+ * gets as far as its SGE, which no MR of the process covers.
+ */
+static const struct huge_case huge_cases[] = {
+	{ "RDMA WRITE of 2 GiB", UV_WQE_WRITE, { 1U << 31 },
+	  UV_CQE_LOC_PROT_ERR },
+	{ "RDMA READ of 2 GiB", UV_WQE_READ, { 1U << 31 },
+	  UV_CQE_LOC_PROT_ERR },
+	{ "SEND of 2 GiB", UV_WQE_SEND, { 1U << 31 }, UV_CQE_LOC_PROT_ERR },
+	{ "RDMA WRITE of 2^32 - 1 bytes", UV_WQE_WRITE, { ~0U },
+	  UV_CQE_LOC_LEN_ERR },
+	{ "RDMA WRITE of two 2 GiB SGEs, a 32-bit sum of 0", UV_WQE_WRITE,
+	  { 1U << 31, 1U << 31 }, UV_CQE_LOC_LEN_ERR },
+	{ "SEND of 2^32 - 1 and 1 bytes, a 32-bit sum of 0", UV_WQE_SEND,
+	  { ~0U, 1 }, UV_CQE_LOC_LEN_ERR },
+};
+
+/*
+ * In a child that has dropped to nobody with its own RLIMIT_MEMLOCK: set
+ * up both HCAs, post @c's one WQE and check its completion. Returns 0, or
+ * the step that failed.
+ */
+static int huge_message_child(const struct huge_case *c)
+{
+	struct rlimit rl = { UNPRIV_MEMLOCK, UNPRIV_MEMLOCK };
+	struct uv_hw_cqe cqe;
+	struct uv_hw_wqe *w;
+	struct side a, b;
+	unsigned int i;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
+	    setgid(UNPRIV_ID) || setuid(UNPRIV_ID))
+		return 1;
+	if (side_open(&a, UV_BUS_PCI) || side_open(&b, UV_BUS_PLATFORM) ||
+	    side_setup(&a) || side_setup(&b))
+		return 2;
+	if (_uv_qp_connect(&a.qp, ACCESS_ALL, b.lid, b.qp.qpn, 0) ||
+	    _uv_qp_connect(&b.qp, ACCESS_ALL, a.lid, a.qp.qpn, 0))
+		return 3;
+	/* a receive, so that a SEND gets as far as its own SGEs */
+	uv_post_recv(&b.qp, (uintptr_t)b.buf, BUF_SIZE, b.key);
+	w = &a.qp.sq[a.qp.sq_pi & (a.qp.resp.sq_depth - 1)];
+	memset(w, 0, sizeof(*w));
+	w->opcode = c->opcode;
+	w->flags = UV_WQE_F_SIGNALED;
+	w->remote_addr = (uintptr_t)b.buf;
+	w->rkey = b.key;
+	for (i = 0; i < 2 && c->len[i]; i++) {
+		w->sge[i].addr = (uintptr_t)a.buf;
+		w->sge[i].length = c->len[i];
+		w->sge[i].lkey = a.key;
+		w->num_sge++;
+	}
+	a.qp.sq_pi++;
+	__atomic_store_n(&a.qp.dbr->sq_pi, a.qp.sq_pi, __ATOMIC_RELEASE);
+	if (_uv_post_send_cmd(&a.qp, 0))
+		return 4;
+	if (uv_wait_cq(&a.cq, &cqe, WAIT_MS))
+		return 5;
+	if (cqe.status != c->status || cqe.opcode != c->opcode) {
+		printf("# %s: status %u, opcode %u\n", c->name, cqe.status,
+		       cqe.opcode);
+		return 6;
+	}
+	return 0;
+}
+
+/*
+ * An unprivileged process with a 16 MiB RLIMIT_MEMLOCK posts messages of
+ * 2 GiB, of 2^32 - 1 bytes, and of two SGEs whose 32-bit sum wraps to 0.
+ * Each gets its error completion and nothing more: the device allocates
+ * nothing for a message (a 2 GiB allocation used to WARN, which fails the
+ * VM's log scan), and the objects go with the process.
+ */
+TEST(unprivileged_huge_messages)
+{
+	struct side a, b;
+	unsigned int i;
+	int st;
+
+	if (side_open(&a, UV_BUS_PCI) || side_open(&b, UV_BUS_PLATFORM))
+		SKIP(return, "needs a demo HCA on a PCI function and one on a platform device");
+	if (uv_cmdline_has("swiotlb=force"))
+		SKIP(return, "swiotlb=force: user queues are refused (see swiotlb_refuses_queues)");
+	if (geteuid())
+		SKIP(return, "needs root, to drop to uid %d", UNPRIV_ID);
+	for (i = 0; i < ARRAY_SIZE(huge_cases); i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(huge_message_child(&huge_cases[i]));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(0, WEXITSTATUS(st))
+			TH_LOG("%s: step %d failed", huge_cases[i].name,
+			       WEXITSTATUS(st));
+	}
+	/* every object the children made is gone */
+	side_teardown(_metadata, &a);
+	side_teardown(_metadata, &b);
 }
 
 /*

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A demo HCA that fails while a process holds objects on it.
+ *
+ * The device model's test port makes the device take a command and never
+ * complete it, or report a fatal error. Either way the driver resets the
+ * device, and then the process sees IB_EVENT_DEVICE_FATAL on its async
+ * event file, new commands fail with EIO, every object it holds can still
+ * be destroyed, and once it is done its pinned memory and the RDMA core's
+ * object counts are back where they were. The device runs no command
+ * after the reset: its command counter does not move.
+ *
+ * Removing the HCA while the process holds all that completes at once,
+ * and the process is told the same way.
+ *
+ * Each test makes its own HCA on a new platform device and removes it, so
+ * the other tests' HCAs are never touched.
+ */
+#include <dirent.h>
+#include <poll.h>
+#include <sys/mman.h>
+
+#include "../kselftest_harness.h"
+#include "demo_uverbs.h"
+
+#define DBG		"/sys/kernel/debug"
+#define MR_SIZE		(256 * 4096UL)
+#define ACCESS_ALL	(IB_UVERBS_ACCESS_LOCAL_WRITE | \
+			 IB_UVERBS_ACCESS_REMOTE_WRITE | \
+			 IB_UVERBS_ACCESS_REMOTE_READ)
+/* enum ib_event_type in the kernel, as the async event file reports it */
+#define EVENT_DEVICE_FATAL	8
+
+static const char * const res_types[] = { "ctx", "pd", "cq", "qp", "mr" };
+
+/* What a test holds on its HCA */
+struct hca {
+	int id;			/* platform device id, -1: none */
+	char ibdev[64];
+	int fd, async_fd;
+	__u32 pd, mr, key;
+	struct uv_cq cq;
+	struct uv_qp qp;
+	void *buf;
+	long pinned_kb;		/* VmPin before the test pinned anything */
+	long base[5];
+	long long cmds;
+};
+
+FIXTURE(demo_reset) {
+	struct hca h;
+};
+
+/* VmPin of this process in KiB, or -1. */
+static long vm_pinned_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Is demo_rdma.@id a platform device? */
+static bool pdev_exists(int id)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/demo_rdma.%d",
+		 id);
+	return !access(path, F_OK);
+}
+
+/* The first entry of directory @dir into @buf, or -1. */
+static int first_entry(const char *dir, char *buf, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= len)
+			continue;
+		memcpy(buf, de->d_name, strlen(de->d_name) + 1);
+		rc = 0;
+		break;
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Make an HCA on a new platform device: its id in @id, its name in
+ * @ibdev, its uverbs device opened. Returns the fd, or -1.
+ */
+static int new_hca(int *id, char *ibdev, size_t len)
+{
+	char path[PATH_MAX], uverbs[64];
+	bool before[64];
+	int i;
+
+	for (i = 0; i < 64; i++)
+		before[i] = pdev_exists(i);
+	if (uv_write_file(DBG "/demo_rdma/new_device", "1"))
+		return -1;
+	for (i = 0; i < 64 && (before[i] || !pdev_exists(i)); i++)
+		;
+	if (i == 64)
+		return -1;
+	*id = i;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband", i);
+	if (first_entry(path, ibdev, len))
+		return -1;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband_verbs", i);
+	if (first_entry(path, uverbs, sizeof(uverbs)))
+		return -1;
+	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* The test port file @name of the device model behind demo_rdma.@id */
+static int port_write(int id, const char *name, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DBG "/demo_model/demo_rdma.%d/%s", id,
+		 name);
+	return uv_write_file(path, val);
+}
+
+/* The process's async event file; returns the fd or -1. */
+static int async_event_fd(int fd)
+{
+	struct uv_cmd cmd;
+
+	uv_cmd_init(&cmd, UVERBS_OBJECT_ASYNC_EVENT,
+		    UVERBS_METHOD_ASYNC_EVENT_ALLOC);
+	uv_attr_obj(&cmd, UVERBS_ATTR_ASYNC_EVENT_ALLOC_FD_HANDLE, 0);
+	if (uv_ioctl(fd, &cmd))
+		return -1;
+	return cmd.attrs[0].data;
+}
+
+/* The next async event's type within @ms, or -1. */
+static int next_event(int async_fd, int ms)
+{
+	struct ib_uverbs_async_event_desc ev;
+	struct pollfd p = { .fd = async_fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	if (read(async_fd, &ev, sizeof(ev)) != sizeof(ev))
+		return -1;
+	return ev.event_type;
+}
+
+FIXTURE_SETUP(demo_reset)
+{
+	struct hca *h = &self->h;
+	struct uv_qp_init init = { .max_send_wr = 8, .max_recv_wr = 8 };
+
+	h->id = -1;
+	h->fd = -1;
+	h->async_fd = -1;
+	if (access(DBG "/demo_rdma/new_device", W_OK))
+		SKIP(return, "no demo_rdma debugfs (module not loaded, or not root)");
+	if (uv_cmdline_has("swiotlb=force"))
+		SKIP(return, "swiotlb=force: user queues and MRs are refused");
+	h->fd = new_hca(&h->id, h->ibdev, sizeof(h->ibdev));
+	ASSERT_LE(0, h->fd);
+	ASSERT_EQ(0, uv_res_counts(h->ibdev, res_types,
+				   ARRAY_SIZE(res_types), h->base));
+	h->pinned_kb = vm_pinned_kb();
+	ASSERT_LE(0, h->pinned_kb);
+
+	uv_get_context(h->fd, NULL, NULL);
+	h->async_fd = async_event_fd(h->fd);
+	ASSERT_LE(0, h->async_fd);
+	ASSERT_EQ(0, _uv_alloc_pd(h->fd, &h->pd));
+	h->buf = mmap(NULL, MR_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, h->buf);
+	ASSERT_EQ(0, _uv_reg_mr(h->fd, h->pd, h->buf, MR_SIZE,
+				(uintptr_t)h->buf, ACCESS_ALL, &h->mr,
+				&h->key));
+	ASSERT_LT(h->pinned_kb, vm_pinned_kb());
+	ASSERT_EQ(0, _uv_create_cq(h->fd, 16, -1, &h->cq));
+	init.pd = h->pd;
+	init.scq = &h->cq;
+	init.rcq = &h->cq;
+	ASSERT_EQ(0, _uv_create_qp(h->fd, &init, &h->qp));
+	h->cmds = uv_counter(h->ibdev, "commands");
+	ASSERT_LE(0, h->cmds);
+}
+
+FIXTURE_TEARDOWN(demo_reset)
+{
+	struct hca *h = &self->h;
+	char id[16];
+
+	if (h->async_fd >= 0)
+		close(h->async_fd);
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->buf && h->buf != MAP_FAILED)
+		munmap(h->buf, MR_SIZE);
+	if (h->id >= 0) {
+		snprintf(id, sizeof(id), "%d", h->id);
+		EXPECT_EQ(0, uv_write_file(DBG "/demo_rdma/del_device", id));
+	}
+}
+
+/*
+ * After the reset: the event, EIO for new commands, every object
+ * destroyed, nothing pinned or counted any more, and no command run.
+ */
+static void after_reset(struct __test_metadata *_metadata, struct hca *h)
+{
+	long now[ARRAY_SIZE(res_types)];
+	struct uv_cq cq2;
+	unsigned int i;
+
+	ASSERT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
+	EXPECT_EQ(EIO, _uv_create_cq(h->fd, 16, -1, &cq2));
+	EXPECT_EQ(0, _uv_destroy_qp(&h->qp));
+	EXPECT_EQ(0, _uv_destroy_cq(&h->cq));
+	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
+	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(0, _uv_dealloc_pd(h->fd, h->pd));
+	close(h->async_fd);
+	h->async_fd = -1;
+	close(h->fd);
+	h->fd = -1;
+	ASSERT_EQ(0, uv_res_counts(h->ibdev, res_types,
+				   ARRAY_SIZE(res_types), now));
+	for (i = 0; i < ARRAY_SIZE(res_types); i++) {
+		if (now[i] != h->base[i])
+			TH_LOG("%s count %ld, was %ld", res_types[i], now[i],
+			       h->base[i]);
+		EXPECT_EQ(h->base[i], now[i]);
+	}
+	/* The dropped command did not run, nor anything after the reset. */
+	EXPECT_EQ(h->cmds, uv_counter(h->ibdev, "commands"));
+}
+
+/*
+ * The device takes a command (CREATE_MR) and never completes it: after
+ * the driver's 5 s the registration fails with ETIMEDOUT, its pages are
+ * unpinned, and the device is reset.
+ */
+TEST_F(demo_reset, dropped_command)
+{
+	struct hca *h = &self->h;
+	__u32 mr2, key2;
+
+	ASSERT_EQ(0, port_write(h->id, "drop_cmds", "1"));
+	ASSERT_EQ(ETIMEDOUT, _uv_reg_mr(h->fd, h->pd, h->buf, MR_SIZE,
+					(uintptr_t)h->buf, ACCESS_ALL, &mr2,
+					&key2));
+	after_reset(_metadata, h);
+}
+
+/* The device reports a fatal error: the driver resets it at once. */
+TEST_F(demo_reset, fatal_error)
+{
+	struct hca *h = &self->h;
+
+	ASSERT_EQ(0, port_write(h->id, "fatal", "1"));
+	after_reset(_metadata, h);
+}
+
+/*
+ * The HCA is removed while the process holds everything on it: removal
+ * does not wait for the process, which gets IB_EVENT_DEVICE_FATAL and EIO
+ * for new objects; its objects are gone with the device, and so is what
+ * they pinned.
+ */
+TEST_F(demo_reset, removed_under_process)
+{
+	struct hca *h = &self->h;
+	char id[16];
+	__u32 pd2;
+
+	snprintf(id, sizeof(id), "%d", h->id);
+	ASSERT_EQ(0, uv_write_file(DBG "/demo_rdma/del_device", id));
+	h->id = -1;
+	ASSERT_FALSE(pdev_exists(atoi(id)));
+	ASSERT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
+	EXPECT_EQ(EIO, _uv_alloc_pd(h->fd, &pd2));
+	/* the MR went with the device; the process may drop its handle */
+	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
+}
+
+TEST_HARNESS_MAIN
