@@ -79,6 +79,8 @@ totals=$("$TOOLS/tap-count.sh" "${taps[@]}")
 	for f in "$RESULTS"/*.time; do
 		[ -f "$f" ] || continue
 		m=${f##*/}; m=${m%.time}
+		[ "$m" = iommu-strict ] && [ ! -f "$RESULTS/rdma-core.time" ] &&
+			[ -f "$RESULTS/rdma-core.vm.tap" ] && m="iommu-strict + rdma-core"
 		[ "$m" = rdma-core-build ] || printf '    %-38s %6ss\n' "VM mode $m" "$(cat "$f")"
 	done
 	printf '  %-40s %6ss\n' total "$(( $(date +%s) - t0 ))"
