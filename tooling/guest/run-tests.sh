@@ -49,6 +49,14 @@ for d in /sys/bus/pci/devices/*; do
 	pci_devs+=("${d##*/}")
 done
 echo 1 >$dbg/demo_rdma/new_device || note "new_device failed"
+# Every mode has an edu function: the tests of the PCI HCA (the IOVA path
+# behind an IOMMU) must not turn into skips because it did not bind.
+[ ${#pci_devs[@]} -gt 0 ] || echo "no edu PCI function in the guest" >>"$out/$mode.setup-errors"
+for b in "${pci_devs[@]}"; do
+	drv=$(readlink "/sys/bus/pci/devices/$b/driver" 2>/dev/null)
+	[ "${drv##*/}" = demo_rdma ] ||
+		echo "PCI function $b did not bind to demo_rdma (driver: ${drv##*/})" >>"$out/$mode.setup-errors"
+done
 if [ -d /sys/kernel/iommu_groups ]; then
 	for b in "${pci_devs[@]}"; do
 		g=$(readlink "/sys/bus/pci/devices/$b/iommu_group" 2>/dev/null)

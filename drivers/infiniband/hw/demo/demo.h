@@ -177,9 +177,11 @@ enum demo_mr_backend {
  * @addr: the device range, or the page list's device address
  * @page_shift: page list block size
  * @entries: translation entries the device holds for the MR
- * @pbl: the page list, until the device has copied it
- * @pbl_dma: device address of @pbl
- * @pbl_size: size of @pbl in bytes
+ * @pbl: the page list's leaf pages, until the device has copied them
+ * @pbl_leaves: leaf pages allocated
+ * @pbl_root: the root list: device addresses of the leaf pages
+ * @pbl_root_dma: device address of @pbl_root, given to the device
+ * @pbl_root_size: size of @pbl_root in bytes
  */
 struct demo_umem {
 	struct ib_umem_phys *up;
@@ -189,9 +191,11 @@ struct demo_umem {
 	dma_addr_t addr;
 	u32 page_shift;
 	u64 entries;
-	__le64 *pbl;
-	dma_addr_t pbl_dma;
-	size_t pbl_size;
+	__le64 **pbl;
+	u32 pbl_leaves;
+	__le64 *pbl_root;
+	dma_addr_t pbl_root_dma;
+	size_t pbl_root_size;
 };
 
 /* How dma-buf MRs are imported; debugfs "dmabuf_import". */
@@ -317,6 +321,7 @@ int demo_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 int demo_create_user_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 			struct uverbs_attr_bundle *attrs);
 int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+void demo_cq_clean(struct demo_cq *cq, u32 qpn);
 int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 int demo_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 struct ib_mr *demo_get_dma_mr(struct ib_pd *ibpd, int access);

@@ -112,6 +112,19 @@ enum demo_qp_state {
 #define DEMO_MR_NONE		3	/* no translation yet (DEMO_MR_F_FAULT) */
 
 /*
+ * A DEMO_MR_PBL page list is two levels of host memory, so that no part of
+ * it needs more than a few physically contiguous pages: the command's addr
+ * is the device address of a root list of __le64 device addresses of leaf
+ * pages, and each leaf of DEMO_PBL_LEAF_SIZE bytes holds the next
+ * DEMO_PBL_PER_LEAF __le64 entries (the last leaf only what is left). An
+ * MR has at most DEMO_HW_MAX_PBL entries: max_msg bytes of 4 KiB pages
+ * from an unaligned start. Its root list is then 8 KiB and 8 bytes.
+ */
+#define DEMO_PBL_LEAF_SIZE	4096
+#define DEMO_PBL_PER_LEAF	(DEMO_PBL_LEAF_SIZE / sizeof(__le64))
+#define DEMO_HW_MAX_PBL		(DEMO_HW_MAX_MSG / 4096 + 1)
+
+/*
  * MR flags. An MR created with DEMO_MR_F_FAULT may be without a
  * translation: the device then reports a miss with a DEMO_EQE_MR_MISS event
  * and holds the work that needs the MR (responder side: RNR NAKs that do

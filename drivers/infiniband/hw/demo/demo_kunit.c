@@ -453,6 +453,64 @@ static void demo_test_teardown_in_flight(struct kunit *test)
 	c->a.qp = NULL;
 }
 
+/* Wait until the device has written @n CQEs to @ibcq that nobody polled. */
+static int t_wait_cqes(struct ib_cq *ibcq, u16 n)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(T_WAIT_MS);
+	struct demo_cq *cq = to_demo_cq(ibcq);
+	u16 ci = cq->ci + n - 1;
+
+	do {
+		if (READ_ONCE(cq->ring[ci & (cq->depth - 1)].owner) ==
+		    !(ci & cq->depth))
+			return 0;
+		usleep_range(100, 200);
+	} while (time_before(jiffies, end));
+	return -ETIMEDOUT;
+}
+
+/*
+ * A QP destroyed with completions still in its CQ: they are never handed
+ * to a later QP, not even to the one that gets its number back, which
+ * the device gives out only after all the others.
+ */
+static void demo_test_stale_cqes(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	struct ib_qp_init_attr init = {
+		.qp_type = IB_QPT_RC,
+		.sq_sig_type = IB_SIGNAL_REQ_WR,
+		.send_cq = c->b.cq,
+		.recv_cq = c->b.cq,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	u32 qpn = c->b.qp->qp_num;
+	struct ib_qp *qp;
+	struct ib_wc wc;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, 0, t_post_recv(&c->b, 0, 8, i));
+	KUNIT_ASSERT_EQ(test, 0, t_modify(c->b.qp, IB_QPS_ERR, 0, 0, 0));
+	KUNIT_ASSERT_EQ(test, 0, t_wait_cqes(c->b.cq, 5));
+	KUNIT_ASSERT_EQ(test, 0, ib_destroy_qp(c->b.qp));
+	c->b.qp = NULL;
+
+	/* Side b's HCA is new: every other QPN comes first. */
+	for (i = 1; i < DEMO_HW_MAX_QP; i++) {
+		qp = ib_create_qp(c->b.pd, &init);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(qp));
+		KUNIT_ASSERT_NE(test, qp->qp_num, qpn);
+		KUNIT_ASSERT_EQ(test, 0, ib_destroy_qp(qp));
+	}
+	qp = ib_create_qp(c->b.pd, &init);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(qp));
+	c->b.qp = qp;
+	KUNIT_EXPECT_EQ(test, qp->qp_num, qpn);
+	KUNIT_EXPECT_EQ(test, 0, ib_poll_cq(c->b.cq, 1, &wc));
+}
+
 /* Behind an IOMMU an address nobody mapped is a device DMA fault. */
 static void demo_test_dma_fault(struct kunit *test)
 {
@@ -568,7 +626,7 @@ static void demo_test_huge_wr(struct kunit *test)
 
 struct t_port_events {
 	struct ib_event_handler handler;
-	atomic_t down, up;
+	atomic_t down, up, fatal;
 };
 
 static void t_port_event(struct ib_event_handler *h, struct ib_event *ev)
@@ -579,6 +637,8 @@ static void t_port_event(struct ib_event_handler *h, struct ib_event *ev)
 		atomic_inc(&e->down);
 	else if (ev->event == IB_EVENT_PORT_ACTIVE)
 		atomic_inc(&e->up);
+	else if (ev->event == IB_EVENT_DEVICE_FATAL)
+		atomic_inc(&e->fatal);
 }
 
 static int t_wait_count(atomic_t *v, int want)
@@ -625,6 +685,58 @@ static void demo_test_link_down(struct kunit *test)
 	ib_unregister_event_handler(&ev.handler);
 }
 
+/*
+ * b fails and its driver resets it. An RDMA WRITE and an RDMA READ from a
+ * to b then fail with retry errors, and b's memory is left as it was: a
+ * device that was reset takes part in no transfer, so nothing reaches
+ * memory its driver may already have given back.
+ */
+static void demo_test_dead_peer(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	u32 rkey = c->b.pd->unsafe_global_rkey;
+	struct t_port_events ev = {};
+	struct ib_port_attr pa;
+	struct ib_wc wc;
+
+	KUNIT_ASSERT_EQ(test, 0, ib_query_port(c->b.ib, DEMO_PORT, &pa));
+	memset(c->b.buf, 0x5a, c->b.len);
+	t_fill(&c->a, 4);
+	ib_dma_sync_single_for_device(c->a.ib, c->a.dma, c->a.len,
+				      DMA_BIDIRECTIONAL);
+	ib_dma_sync_single_for_device(c->b.ib, c->b.dma, c->b.len,
+				      DMA_BIDIRECTIONAL);
+	INIT_IB_EVENT_HANDLER(&ev.handler, c->b.ib, t_port_event);
+	ib_register_event_handler(&ev.handler);
+	dmod_fail(c->b.dev->hw);
+	KUNIT_EXPECT_EQ(test, 0, t_wait_count(&ev.fatal, 1));
+	ib_unregister_event_handler(&ev.handler);
+
+	KUNIT_ASSERT_EQ(test, 0, t_post(&c->a, IB_WR_RDMA_WRITE, 0, SZ_4K,
+					c->b.dma, rkey, 1));
+	KUNIT_ASSERT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_RETRY_EXC_ERR);
+	ib_dma_sync_single_for_cpu(c->b.ib, c->b.dma, c->b.len,
+				   DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(c->b.buf, 0x5a, c->b.len));
+
+	KUNIT_ASSERT_EQ(test, 0, t_modify(c->a.qp, IB_QPS_RESET, 0, 0, 0));
+	KUNIT_ASSERT_EQ(test, 0, t_modify(c->a.qp, IB_QPS_INIT, 0, 0, 0));
+	KUNIT_ASSERT_EQ(test, 0, t_modify(c->a.qp, IB_QPS_RTR, pa.lid,
+					  c->b.qp->qp_num, 0));
+	KUNIT_ASSERT_EQ(test, 0, t_modify(c->a.qp, IB_QPS_RTS, 0, 0, 0));
+	memset(c->a.buf, 0, SZ_4K);
+	ib_dma_sync_single_for_device(c->a.ib, c->a.dma, c->a.len,
+				      DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_EQ(test, 0, t_post(&c->a, IB_WR_RDMA_READ, 0, SZ_4K,
+					c->b.dma, rkey, 2));
+	KUNIT_ASSERT_EQ(test, 0, t_poll(&c->a, &wc));
+	KUNIT_EXPECT_EQ(test, wc.status, IB_WC_RETRY_EXC_ERR);
+	ib_dma_sync_single_for_cpu(c->a.ib, c->a.dma, c->a.len,
+				   DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(c->a.buf, 0, SZ_4K));
+}
+
 static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE_PARAM(demo_test_send_recv, t_size_gen_params),
 	KUNIT_CASE_PARAM(demo_test_write_read, t_size_gen_params),
@@ -637,10 +749,12 @@ static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE(demo_test_wrong_state),
 	KUNIT_CASE(demo_test_flush),
 	KUNIT_CASE(demo_test_teardown_in_flight),
+	KUNIT_CASE(demo_test_stale_cqes),
 	KUNIT_CASE(demo_test_dma_fault),
 	KUNIT_CASE(demo_test_mr_bounds),
 	KUNIT_CASE(demo_test_huge_wr),
 	KUNIT_CASE(demo_test_link_down),
+	KUNIT_CASE(demo_test_dead_peer),
 	{}
 };
 

@@ -36,19 +36,52 @@ static unsigned long demo_pgsz_cap(struct demo_dev *dev)
 	return le64_to_cpu(dev->attr.page_size_cap);
 }
 
+/*
+ * A page list of @n entries in pages (DEMO_PBL_PER_LEAF entries a leaf)
+ * under a root list, so that no allocation the user's MR size decides is
+ * more than a few pages.
+ */
 static int demo_umem_alloc_pbl(struct demo_dev *dev, struct demo_umem *m,
 			       unsigned long pgsz, size_t n)
 {
-	m->page_shift = __ffs(pgsz);
-	m->entries = n;
-	m->pbl_size = array_size(n, sizeof(*m->pbl));
-	m->pbl = dma_alloc_coherent(dev->dma_dev, m->pbl_size, &m->pbl_dma,
-				    GFP_KERNEL);
+	size_t leaves = DIV_ROUND_UP(n, DEMO_PBL_PER_LEAF);
+	dma_addr_t dma;
+
+	if (!n || n > DEMO_HW_MAX_PBL)
+		return -EINVAL;
+	m->pbl = kcalloc(leaves, sizeof(*m->pbl), GFP_KERNEL);
 	if (!m->pbl)
 		return -ENOMEM;
+	m->pbl_root_size = array_size(leaves, sizeof(*m->pbl_root));
+	m->pbl_root = dma_alloc_coherent(dev->dma_dev, m->pbl_root_size,
+					 &m->pbl_root_dma, GFP_KERNEL);
+	if (!m->pbl_root)
+		goto err;
+	for (; m->pbl_leaves < leaves; m->pbl_leaves++) {
+		m->pbl[m->pbl_leaves] = dma_alloc_coherent(dev->dma_dev,
+							   DEMO_PBL_LEAF_SIZE,
+							   &dma, GFP_KERNEL);
+		if (!m->pbl[m->pbl_leaves])
+			goto err;
+		m->pbl_root[m->pbl_leaves] = cpu_to_le64(dma);
+	}
+	m->page_shift = __ffs(pgsz);
+	m->entries = n;
 	m->mode = DEMO_MR_PBL;
-	m->addr = m->pbl_dma;
+	m->addr = m->pbl_root_dma;
 	return 0;
+
+err:
+	demo_umem_put_pbl(dev, m);
+	return -ENOMEM;
+}
+
+/* Entry @i of the page list. */
+static void demo_pbl_set(struct demo_umem *m, size_t i, dma_addr_t addr)
+{
+	if (i < m->entries)
+		m->pbl[i / DEMO_PBL_PER_LEAF][i % DEMO_PBL_PER_LEAF] =
+			cpu_to_le64(addr);
 }
 
 static int demo_umem_get_phys(struct demo_dev *dev, struct demo_umem *m,
@@ -81,7 +114,7 @@ static int demo_umem_get_phys(struct demo_dev *dev, struct demo_umem *m,
 	if (err)
 		goto err_release;
 	rdma_umem_phys_for_each_dma_block(m->up, &it, pgsz)
-		m->pbl[i++] = cpu_to_le64(it.addr);
+		demo_pbl_set(m, i++, it.addr);
 	return 0;
 
 err_release:
@@ -112,7 +145,7 @@ static int demo_umem_get_sg(struct demo_dev *dev, struct demo_umem *m,
 	if (err)
 		goto err_release;
 	rdma_umem_for_each_dma_block(m->umem, &biter, pgsz)
-		m->pbl[i++] = cpu_to_le64(rdma_block_iter_dma_address(&biter));
+		demo_pbl_set(m, i++, rdma_block_iter_dma_address(&biter));
 	return 0;
 
 err_release:
@@ -181,7 +214,7 @@ static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
 				ib_umem_num_dma_blocks(umem, pgsz)))
 		return -ENOMEM;
 	rdma_umem_for_each_dma_block(umem, &biter, pgsz)
-		m->pbl[i++] = cpu_to_le64(rdma_block_iter_dma_address(&biter));
+		demo_pbl_set(m, i++, rdma_block_iter_dma_address(&biter));
 	return 0;
 }
 
@@ -262,10 +295,18 @@ void demo_umem_dmabuf_unmap(struct demo_dev *dev, struct demo_umem *m)
  */
 void demo_umem_put_pbl(struct demo_dev *dev, struct demo_umem *m)
 {
-	if (!m->pbl)
-		return;
-	dma_free_coherent(dev->dma_dev, m->pbl_size, m->pbl, m->pbl_dma);
+	u32 i;
+
+	for (i = 0; i < m->pbl_leaves; i++)
+		dma_free_coherent(dev->dma_dev, DEMO_PBL_LEAF_SIZE, m->pbl[i],
+				  le64_to_cpu(m->pbl_root[i]));
+	m->pbl_leaves = 0;
+	kfree(m->pbl);
 	m->pbl = NULL;
+	if (m->pbl_root)
+		dma_free_coherent(dev->dma_dev, m->pbl_root_size, m->pbl_root,
+				  m->pbl_root_dma);
+	m->pbl_root = NULL;
 }
 
 /**

@@ -14,8 +14,11 @@
  *
  * Processing model: doorbells only record what the driver asked for and
  * kick a work item; the work item, in process context, executes commands
- * and work requests under one fabric-wide mutex, so data moves between any
- * two demo devices without lock ordering concerns. Interrupts are raised
+ * and work requests under the device's own mutex, which stands for the
+ * silicon's state. A message to another demo device also holds that
+ * device's mutex, taken with a trylock: a QP whose peer is busy waits for
+ * a later pass, so two devices sending to each other never wait on each
+ * other, and no lock is held across all devices. Interrupts are raised
  * with irq_work, so the driver's handler runs in hard interrupt context as
  * it would on real hardware.
  *
@@ -49,8 +52,7 @@
 #define DMOD_PASS_PKTS		256
 #define DMOD_RNR_INFINITE	7
 
-static DEFINE_MUTEX(dmod_fabric_lock);
-static DEFINE_XARRAY(dmod_ports);	/* LID -> struct dmod_dev */
+static DEFINE_XARRAY(dmod_ports);	/* LID -> struct dmod_dev, under RCU */
 
 struct dmod_cq {
 	u32 cqn;
@@ -110,6 +112,8 @@ struct dmod_qp {
 #define DMOD_PKT_SIZE	SZ_4K	/* the port's MTU, IB_MTU_4096 */
 
 struct dmod_dev {
+	struct mutex lock;	/* the device's state; see dmod_peer_lock() */
+	struct dmod_dev *peer;	/* the device the current QP sends to */
 	struct device *dma_dev;
 	u32 lid;
 	bool link_up;
@@ -120,6 +124,7 @@ struct dmod_dev {
 	u32 cmdq_pi;		/* from the doorbell */
 	u32 eq_pi, eq_ci;
 	struct xarray cqs, qps, mrs;
+	u32 next_qpn;		/* QPNs are handed out cyclically */
 	u32 mr_tag;
 	u64 cnt[DEMO_CNT_MAX];
 
@@ -518,12 +523,15 @@ static bool dmod_mr_missing(struct dmod_dev *mdev, u32 key, u32 pdn,
 
 /* --- the data path */
 
+/* The QP @qp sends to, on the device dmod_peer_lock() locked for it. */
 static struct dmod_qp *dmod_peer(struct dmod_qp *qp)
 {
-	struct dmod_dev *peer = xa_load(&dmod_ports, qp->dest_lid);
+	struct dmod_dev *peer = qp->mdev->peer;
 	struct dmod_qp *dst;
 
-	if (!peer || !peer->link_up || !qp->mdev->link_up)
+	/* A device that was reset takes part in no transfer. */
+	if (!peer || !peer->link_up || !qp->mdev->link_up ||
+	    !dmod_running(peer))
 		return NULL;
 	dst = xa_load(&peer->qps, qp->dest_qpn);
 	if (!dst || (dst->state != DEMO_QPS_RTR && dst->state != DEMO_QPS_RTS) ||
@@ -838,8 +846,37 @@ out:
 }
 
 /*
- * Returns DMOD_RNR when the QP waits on an RNR retry, DMOD_YIELD when the
- * pass's budget ran out before its work did, DMOD_DONE otherwise.
+ * The device @qp sends to, locked for the QP's turn in the pass: @qp's own
+ * device (locked already), another one whose lock this takes, or NULL if
+ * there is none on the fabric. ERR_PTR(-EBUSY) if the other device's lock
+ * is held: the QP then waits for a later pass rather than for the lock,
+ * as the other device may be waiting the same way for this one's.
+ *
+ * A device found here stays until its lock is dropped: dmod_detach()
+ * takes it out of the fabric, waits for RCU and then for its lock.
+ */
+static struct dmod_dev *dmod_peer_lock(struct dmod_qp *qp)
+{
+	struct dmod_dev *peer;
+
+	rcu_read_lock();
+	peer = xa_load(&dmod_ports, qp->dest_lid);
+	if (peer && peer != qp->mdev && !mutex_trylock(&peer->lock))
+		peer = ERR_PTR(-EBUSY);
+	rcu_read_unlock();
+	return peer;
+}
+
+static void dmod_peer_unlock(struct dmod_qp *qp, struct dmod_dev *peer)
+{
+	if (!IS_ERR_OR_NULL(peer) && peer != qp->mdev)
+		mutex_unlock(&peer->lock);
+}
+
+/*
+ * Returns DMOD_RNR when the QP waits on an RNR retry or for its peer,
+ * DMOD_YIELD when the pass's budget ran out before its work did, DMOD_DONE
+ * otherwise.
  */
 static int dmod_process_sq(struct dmod_qp *qp)
 {
@@ -949,9 +986,13 @@ static u16 dmod_create_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 		kfree(qp);
 		return DEMO_CMD_BAD_PARAM;
 	}
-	/* QPN 0 and 1 are special in IB: start at 2. */
-	if (xa_alloc(&mdev->qps, &qpn, qp, XA_LIMIT(2, DEMO_HW_MAX_QP + 1),
-		     GFP_KERNEL)) {
+	/*
+	 * QPN 0 and 1 are special in IB: start at 2. Numbers go round, so
+	 * that a QPN comes back as late as possible after its QP is gone.
+	 */
+	if (xa_alloc_cyclic(&mdev->qps, &qpn, qp,
+			    XA_LIMIT(2, DEMO_HW_MAX_QP + 1), &mdev->next_qpn,
+			    GFP_KERNEL) < 0) {
 		kfree(qp);
 		return DEMO_CMD_NO_RESOURCES;
 	}
@@ -1054,6 +1095,44 @@ static u16 dmod_destroy_qp(struct dmod_dev *mdev, struct demo_cmd *cmd)
 }
 
 /*
+ * Fetch a page list of @n entries into the device's own table: the root
+ * list at @root, then each leaf page it names.
+ */
+static u16 dmod_pbl_fetch(struct dmod_dev *mdev, dma_addr_t root, u64 n,
+			  dma_addr_t **out)
+{
+	u64 leaves = DIV_ROUND_UP(n, DEMO_PBL_PER_LEAF), i, j, k = 0, cnt;
+	u16 status = DEMO_CMD_NO_RESOURCES;
+	__le64 *rootl, *leaf;
+	dma_addr_t *pages;
+
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	rootl = kcalloc(leaves, sizeof(*rootl), GFP_KERNEL);
+	leaf = kmalloc(DEMO_PBL_LEAF_SIZE, GFP_KERNEL);
+	if (!pages || !rootl || !leaf)
+		goto out;
+	status = DEMO_CMD_DMA_FAULT;
+	if (!dmod_dma(mdev, root, rootl, leaves * sizeof(*rootl), false))
+		goto out;
+	for (i = 0; i < leaves; i++) {
+		cnt = min_t(u64, n - k, DEMO_PBL_PER_LEAF);
+		if (!dmod_dma(mdev, le64_to_cpu(rootl[i]), leaf,
+			      cnt * sizeof(*leaf), false))
+			goto out;
+		for (j = 0; j < cnt; j++)
+			pages[k++] = le64_to_cpu(leaf[j]);
+	}
+	status = DEMO_CMD_OK;
+	*out = pages;
+	pages = NULL;
+out:
+	kfree(leaf);
+	kfree(rootl);
+	kvfree(pages);
+	return status;
+}
+
+/*
  * Load a translation (mode, addr, page_shift of @cmd) into @mr, whose iova
  * and length are set. The device fetches a page list into its own tables.
  */
@@ -1063,8 +1142,8 @@ static u16 dmod_mr_load(struct dmod_dev *mdev, struct dmod_mr *mr,
 	u32 mode = le32_to_cpu(cmd->mr.mode);
 	u32 shift = le32_to_cpu(cmd->mr.page_shift);
 	dma_addr_t *pages = NULL;
-	u64 pgsz, n, i;
-	__le64 *pbl;
+	u64 pgsz, n;
+	u16 status;
 
 	if (mode > DEMO_MR_NONE ||
 	    (mode == DEMO_MR_PBL && (shift < PAGE_SHIFT || shift > 40)))
@@ -1073,18 +1152,12 @@ static u16 dmod_mr_load(struct dmod_dev *mdev, struct dmod_mr *mr,
 		pgsz = 1ULL << shift;
 		n = (ALIGN(mr->iova + mr->length, pgsz) -
 		     ALIGN_DOWN(mr->iova, pgsz)) >> shift;
-		pbl = kvcalloc(n, sizeof(*pbl), GFP_KERNEL);
-		pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
-		if (!pbl || !pages ||
-		    !dmod_dma(mdev, le64_to_cpu(cmd->mr.addr), pbl,
-			      n * sizeof(*pbl), false)) {
-			kvfree(pages);
-			kvfree(pbl);
-			return pbl ? DEMO_CMD_DMA_FAULT : DEMO_CMD_NO_RESOURCES;
-		}
-		for (i = 0; i < n; i++)
-			pages[i] = le64_to_cpu(pbl[i]);
-		kvfree(pbl);
+		if (!n || n > DEMO_HW_MAX_PBL)
+			return DEMO_CMD_BAD_PARAM;
+		status = dmod_pbl_fetch(mdev, le64_to_cpu(cmd->mr.addr), n,
+					&pages);
+		if (status)
+			return status;
 	}
 	kvfree(mr->pages);
 	mr->pages = pages;
@@ -1156,9 +1229,9 @@ static struct dmod_mr *dmod_mr_by_key(struct dmod_dev *mdev, u32 key)
 }
 
 /*
- * Commands run under the fabric lock, as the data path does: once
- * INVALIDATE_MR completes, no access through the old translation is in
- * flight or can start.
+ * Commands run under the device's lock, which every access to the device's
+ * MRs holds, also a peer's: once INVALIDATE_MR completes, no access
+ * through the old translation is in flight or can start.
  */
 static u16 dmod_invalidate_mr(struct dmod_dev *mdev, struct demo_cmd *cmd)
 {
@@ -1238,9 +1311,9 @@ static u16 dmod_set_port(struct dmod_dev *mdev, struct demo_cmd *cmd)
  */
 void dmod_cable(struct dmod_dev *mdev, bool up)
 {
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	dmod_link(mdev, up);
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 }
 
 static u16 dmod_exec_cmd(struct dmod_dev *mdev, struct demo_cmd *cmd)
@@ -1306,13 +1379,14 @@ static void dmod_work(struct work_struct *work)
 	struct dmod_dev *mdev = container_of(to_delayed_work(work),
 					     struct dmod_dev, work);
 	struct dmod_qp *qp, *tmp;
+	struct dmod_dev *peer;
 	bool rnr = false, more = false;
 	LIST_HEAD(todo);
 	int ret;
 
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	if (!dmod_running(mdev)) {
-		mutex_unlock(&dmod_fabric_lock);
+		mutex_unlock(&mdev->lock);
 		return;
 	}
 	dmod_process_cmds(mdev);
@@ -1323,7 +1397,19 @@ static void dmod_work(struct work_struct *work)
 	spin_unlock_irq(&mdev->db_lock);
 	list_for_each_entry_safe(qp, tmp, &todo, db_node) {
 		list_del_init(&qp->db_node);
-		ret = mdev->budget ? dmod_process_sq(qp) : DMOD_YIELD;
+		if (!mdev->budget) {
+			ret = DMOD_YIELD;
+		} else {
+			peer = dmod_peer_lock(qp);
+			if (IS_ERR(peer)) {
+				ret = DMOD_RNR;
+			} else {
+				mdev->peer = peer;
+				ret = dmod_process_sq(qp);
+				mdev->peer = NULL;
+				dmod_peer_unlock(qp, peer);
+			}
+		}
 		if (ret == DMOD_DONE)
 			continue;
 		spin_lock_irq(&mdev->db_lock);
@@ -1335,7 +1421,7 @@ static void dmod_work(struct work_struct *work)
 		else
 			more = true;
 	}
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	if (more)
 		mod_delayed_work(dmod_wq, &mdev->work, 0);
 	else if (rnr)
@@ -1376,13 +1462,13 @@ void dmod_reg_write(struct dmod_dev *mdev, u32 off, u32 val)
 
 	switch (off) {
 	case DEMO_REG_CTRL:
-		mutex_lock(&dmod_fabric_lock);
+		mutex_lock(&mdev->lock);
 		WRITE_ONCE(mdev->ctrl, val);
 		if (val & DEMO_CTRL_ENABLE)
 			WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_READY);
 		else
 			WRITE_ONCE(mdev->status, mdev->status & ~DEMO_STATUS_READY);
-		mutex_unlock(&dmod_fabric_lock);
+		mutex_unlock(&mdev->lock);
 		if (!(val & DEMO_CTRL_ENABLE))
 			dmod_stop(mdev);
 		break;
@@ -1531,7 +1617,7 @@ static int dmod_mrs_show(struct seq_file *m, void *unused)
 	struct dmod_mr *mr;
 	unsigned long i;
 
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	xa_for_each(&mdev->mrs, i, mr) {
 		u64 n = 1;
 
@@ -1552,7 +1638,7 @@ static int dmod_mrs_show(struct seq_file *m, void *unused)
 			   mr->state == DMOD_MR_VALID ? "valid" :
 			   mr->state == DMOD_MR_MISSING ? "missing" : "revoked");
 	}
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dmod_mrs);
@@ -1563,9 +1649,11 @@ static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
 	struct dmod_mr *mr;
 	ssize_t ret = len;
 
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	mr = xa_load(&mdev->mrs, mdev->port_key >> 8);
-	if (!mr || mr->key != mdev->port_key) {
+	if (!dmod_running(mdev)) {
+		ret = -EIO;
+	} else if (!mr || mr->key != mdev->port_key) {
 		ret = -ENOENT;
 	} else if (mr->mode == DEMO_MR_DMA) {
 		ret = -EOPNOTSUPP;	/* no bounds to check */
@@ -1583,7 +1671,7 @@ static ssize_t dmod_port_mr(struct dmod_dev *mdev, void *buf, size_t len,
 	} else if (!dmod_mr_dma(mdev, mr, pos, buf, len, to_mr)) {
 		ret = -EIO;
 	}
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	return ret;
 }
 
@@ -1663,10 +1751,10 @@ static ssize_t dmod_dma_mem_read(struct file *f, char __user *ubuf,
 	buf = kvmalloc(len, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	if (!dmod_dma(mdev, *ppos, buf, len, false))
 		ret = -EIO;
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	if (!ret && copy_to_user(ubuf, buf, len))
 		ret = -EFAULT;
 	if (!ret) {
@@ -1708,25 +1796,34 @@ static int dmod_drop_cmds_set(void *data, u64 val)
 
 	if (val > U32_MAX)
 		return -EINVAL;
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	mdev->drop_cmds = val;
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dmod_drop_cmds_fops, NULL, dmod_drop_cmds_set,
 			 "%llu\n");
 
-/* Fail as hardware does: report a fatal error, then stop. */
-static int dmod_fatal_set(void *data, u64 val)
+/**
+ * dmod_fail - make the device fail
+ * @mdev: the device
+ *
+ * What a fault in the silicon does, for tests: the device reports a fatal
+ * error and stops.
+ */
+void dmod_fail(struct dmod_dev *mdev)
 {
-	struct dmod_dev *mdev = data;
-
-	if (val != 1)
-		return -EINVAL;
-	mutex_lock(&dmod_fabric_lock);
+	mutex_lock(&mdev->lock);
 	dmod_post_event(mdev, DEMO_EQE_FATAL, 0, 0);
 	WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
+}
+
+static int dmod_fatal_set(void *data, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	dmod_fail(data);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dmod_fatal_fops, NULL, dmod_fatal_set, "%llu\n");
@@ -1770,15 +1867,14 @@ struct dmod_dev *dmod_attach(struct device *dma_dev, u32 lid)
 	xa_init_flags(&mdev->cqs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&mdev->qps, XA_FLAGS_ALLOC);
 	xa_init_flags(&mdev->mrs, XA_FLAGS_ALLOC1);
+	mutex_init(&mdev->lock);
 	spin_lock_init(&mdev->db_lock);
 	spin_lock_init(&mdev->irq_lock);
 	INIT_LIST_HEAD(&mdev->db_list);
 	INIT_DELAYED_WORK(&mdev->work, dmod_work);
 	init_irq_work(&mdev->irq_work, dmod_irq_work);
 
-	mutex_lock(&dmod_fabric_lock);
 	err = xa_insert(&dmod_ports, lid, mdev, GFP_KERNEL);
-	mutex_unlock(&dmod_fabric_lock);
 	if (err) {
 		kfree(mdev);
 		return ERR_PTR(err);
@@ -1807,18 +1903,21 @@ static void dmod_free_table(struct xarray *xa, bool mrs)
 void dmod_detach(struct dmod_dev *mdev)
 {
 	debugfs_remove(mdev->debugfs);
-	mutex_lock(&dmod_fabric_lock);
+	/* No peer finds the device now, and none still uses it after this. */
 	xa_erase(&dmod_ports, mdev->lid);
+	synchronize_rcu();
+	mutex_lock(&mdev->lock);
 	mdev->ctrl = 0;
 	mdev->status = 0;
 	mdev->cmdq_depth = 0;
 	mdev->eq_depth = 0;
-	mutex_unlock(&dmod_fabric_lock);
+	mutex_unlock(&mdev->lock);
 	cancel_delayed_work_sync(&mdev->work);
 	dmod_free_irq(mdev);
 	dmod_free_table(&mdev->qps, false);
 	dmod_free_table(&mdev->cqs, false);
 	dmod_free_table(&mdev->mrs, true);
+	mutex_destroy(&mdev->lock);
 	kfree(mdev);
 }
 

@@ -29,5 +29,6 @@ u64 dmod_reg_read64(struct dmod_dev *mdev, u32 off);
 
 /* Not the driver's business: the world outside the device, for tests. */
 void dmod_cable(struct dmod_dev *mdev, bool up);
+void dmod_fail(struct dmod_dev *mdev);
 
 #endif /* _DEMO_MODEL_H_ */

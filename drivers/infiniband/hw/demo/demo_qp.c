@@ -207,6 +207,9 @@ int demo_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 		demo_uq_free(dev, qp->uq);
 		return 0;
 	}
+	demo_cq_clean(to_demo_cq(ibqp->send_cq), ibqp->qp_num);
+	if (ibqp->recv_cq != ibqp->send_cq)
+		demo_cq_clean(to_demo_cq(ibqp->recv_cq), ibqp->qp_num);
 	demo_wq_free(dev, &qp->rq);
 	demo_wq_free(dev, &qp->sq);
 	return 0;

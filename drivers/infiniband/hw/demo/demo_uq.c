@@ -4,10 +4,15 @@
  *
  * A user CQ or QP gets one buffer holding its rings and its doorbell
  * record. The device reaches it through one DMA mapping; userspace maps
- * it through an rdma_user_mmap_entry. The two lifetimes differ: the DMA
- * mapping ends when the object is destroyed (the device has forgotten it
- * by then), but userspace may keep the pages mapped, so the pages belong
- * to the mmap entry and are freed in mmap_free, after the last VMA goes.
+ * it through an rdma_user_mmap_entry. The buffer is ordinary kernel RAM,
+ * so it is mapped page by page as RAM (vm_insert_page()), never as I/O
+ * memory: rdma_user_mmap_io() would make it VM_IO | VM_PFNMAP and drop
+ * the encryption of its pages on hosts with memory encryption.
+ *
+ * The lifetimes differ: the DMA mapping ends when the object is destroyed
+ * (the device has forgotten it by then); the pages belong to the mmap
+ * entry and are released in mmap_free, and a VMA that still maps them
+ * holds its own references until it goes.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -82,14 +87,18 @@ int demo_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *entry;
 	struct demo_uq *uq;
-	int err;
+	size_t off;
+	int err = 0;
 
+	/* Checks that the VMA is shared and as long as the entry. */
 	entry = rdma_user_mmap_entry_get(uctx, vma);
 	if (!entry)
 		return -EINVAL;
 	uq = container_of(entry, struct demo_uq, entry);
-	err = rdma_user_mmap_io(uctx, vma, PHYS_PFN(virt_to_phys(uq->cpu)),
-				uq->size, vma->vm_page_prot, entry);
+	vm_flags_set(vma, VM_DONTEXPAND);
+	for (off = 0; off < uq->size && !err; off += PAGE_SIZE)
+		err = vm_insert_page(vma, vma->vm_start + off,
+				     virt_to_page(uq->cpu + off));
 	rdma_user_mmap_entry_put(entry);
 	return err;
 }

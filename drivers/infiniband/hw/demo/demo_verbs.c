@@ -136,10 +136,10 @@ void demo_dealloc_ucontext(struct ib_ucontext *uctx)
 
 /*
  * The HCA goes away while processes still hold contexts on it. The core
- * has zapped their mappings, all made with rdma_user_mmap_io(), and
- * destroys their objects next; the device keeps nothing per context, so
- * there is nothing else to let go of, and removal does not wait for the
- * processes to close their files.
+ * destroys their objects next, which ends the device's access to their
+ * queue memory; mappings of it they still hold keep only the pages. The
+ * device keeps nothing per context, so there is nothing else to let go
+ * of, and removal does not wait for the processes to close their files.
  */
 void demo_disassociate_ucontext(struct ib_ucontext *uctx)
 {
@@ -388,6 +388,38 @@ static int demo_poll_one(struct demo_dev *dev, struct demo_cq *cq,
 	rcu_read_unlock();
 	/* Completions of a destroyed QP are dropped. */
 	return qp ? 1 : 0;
+}
+
+/**
+ * demo_cq_clean - drop what a destroyed QP left in a kernel CQ
+ * @cq: the QP's send or receive CQ
+ * @qpn: the QP's number; the device has destroyed the QP
+ *
+ * The device writes no CQE for @qpn any more, but those it wrote before
+ * stay in the ring until polled. A QP created later with the same number
+ * would be handed them, with its own wr_ids and ring indices. They are
+ * renamed to QPN 0, which the device never gives a QP, so that
+ * demo_poll_one() drops them. User CQs are their owner's to clean.
+ */
+void demo_cq_clean(struct demo_cq *cq, u32 qpn)
+{
+	unsigned long flags;
+	u32 n;
+	u16 ci;
+
+	if (cq->uq)
+		return;
+	spin_lock_irqsave(&cq->lock, flags);
+	for (n = 0, ci = cq->ci; n < cq->depth; n++, ci++) {
+		struct demo_cqe *cqe = &cq->ring[ci & (cq->depth - 1)];
+
+		if (READ_ONCE(cqe->owner) != !(ci & cq->depth))
+			break;
+		dma_rmb();
+		if (le32_to_cpu(cqe->qpn) == qpn)
+			cqe->qpn = 0;
+	}
+	spin_unlock_irqrestore(&cq->lock, flags);
 }
 
 int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)

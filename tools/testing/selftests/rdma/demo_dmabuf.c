@@ -196,6 +196,7 @@ FIXTURE_SETUP(demo_dmabuf)
 	uv_get_context(self->e.fd, NULL, NULL);
 	uv_alloc_pd(self->e.fd, &self->e.pd);
 	self->mrs = mr_count(&self->e.port);
+	ASSERT_LE(0, self->mrs);
 
 	self->e.size = NPAGES * PG;
 	if (variant->exporter == UDMABUF) {

@@ -536,6 +536,7 @@ TEST_F(demo_rc, wrong_state)
 	struct uv_qp q;
 	struct uv_hw_cqe c;
 
+	ASSERT_LE(0, tx);
 	uv_create_qp(A->fd, &init, &q);
 	/* RESET -> RTS skips states: the core refuses it. */
 	ASSERT_EQ(EINVAL, _uv_modify_qp(&q, &to_rts));
@@ -631,6 +632,7 @@ TEST_F(demo_rc, bad_doorbell)
 {
 	long long tx = uv_counter(A->ibdev, "tx_wqes");
 
+	ASSERT_LE(0, tx);
 	A->qp.dbr->sq_pi = A->qp.resp.sq_depth + 1;
 	ASSERT_EQ(0, _uv_post_send_cmd(&A->qp, 0));
 	ASSERT_EQ(UV_QPS_ERR, wait_qp_state(&A->qp, UV_QPS_ERR));
@@ -710,9 +712,33 @@ TEST_F(demo_rc, bad_udata)
 	close(fd2);
 }
 
+/* The VmFlags of the mapping at @p in /proc/self/smaps, or "". */
+static void vma_flags(const void *p, char *flags, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end;
+	bool in = false;
+	char line[256];
+
+	flags[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start == (unsigned long)p;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(flags, len, "%s ", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 /* Only the queues' own offsets, sizes and shared mappings are allowed. */
 TEST_F(demo_rc, bad_mmap)
 {
+	char flags[256];
 	struct uv_cq cq;
 	size_t size;
 	__u64 off;
@@ -738,6 +764,15 @@ TEST_F(demo_rc, bad_mmap)
 	p = mmap(NULL, cq.resp.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 A->fd, cq.resp.mmap_offset);
 	ASSERT_NE(MAP_FAILED, p);
+	/*
+	 * Queue memory is kernel RAM: mapped as pages ("mm"), never as I/O
+	 * memory ("io", "pf"), which would lose its encryption.
+	 */
+	vma_flags(p, flags, sizeof(flags));
+	TH_LOG("ring mapping: VmFlags:%s", flags);
+	ASSERT_NE(NULL, strstr(flags, " mm "));
+	ASSERT_EQ(NULL, strstr(flags, " io "));
+	ASSERT_EQ(NULL, strstr(flags, " pf "));
 	memset(p, 0xa5, cq.resp.mmap_size);
 	uv_destroy_cq(&cq);
 	ASSERT_EQ(0xa5, ((unsigned char *)p)[0]);
@@ -988,6 +1023,7 @@ TEST(close_with_objects)
 		if (now[i] != s.base[i])
 			TH_LOG("%s count %ld, was %ld", res_types[i], now[i],
 			       s.base[i]);
+		EXPECT_NE(-1, now[i]);
 		EXPECT_EQ(s.base[i], now[i]);
 	}
 }

@@ -508,8 +508,10 @@ static inline int mr_info(struct port *port, __u32 key, struct mr_info *mi)
 	memset(mi, 0, sizeof(*mi));
 	snprintf(path, sizeof(path), "%s/mrs", port->dir);
 	f = fopen(path, "r");
-	if (!f)
+	if (!f) {
+		mi->count = -1;
 		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int k;
 
@@ -527,6 +529,7 @@ static inline int mr_info(struct port *port, __u32 key, struct mr_info *mi)
 	return found ? 0 : -1;
 }
 
+/* MRs in the device's table, or -1 if the test port cannot tell. */
 static inline int mr_count(struct port *port)
 {
 	struct mr_info mi;
