@@ -724,9 +724,9 @@ static void vma_flags(const void *p, char *flags, size_t len)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
 			in = start == (unsigned long)p;
-		else if (in && !strncmp(line, "VmFlags:", 8)) {
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
 			line[strcspn(line, "\n")] = 0;
 			snprintf(flags, len, "%s ", line + 8);
 			break;

@@ -11,14 +11,18 @@
  * after the reset: its command counter does not move.
  *
  * Removing the HCA while the process holds all that completes at once,
- * and the process is told the same way.
+ * and the process is told the same way. A process killed while its
+ * traffic streams, or while it waits in a command the device never
+ * completes, leaves nothing behind either.
  *
  * Each test makes its own HCA on a new platform device and removes it, so
  * the other tests' HCAs are never touched.
  */
 #include <dirent.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "demo_uverbs.h"
@@ -122,6 +126,19 @@ static int new_hca(int *id, char *ibdev, size_t len)
 		return -1;
 	snprintf(path, sizeof(path),
 		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband_verbs", i);
+	if (first_entry(path, uverbs, sizeof(uverbs)))
+		return -1;
+	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* A new file of the uverbs device of @ibdev (a new context), or -1. */
+static int open_ibdev(const char *ibdev)
+{
+	char path[PATH_MAX], uverbs[64];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/device/infiniband_verbs", ibdev);
 	if (first_entry(path, uverbs, sizeof(uverbs)))
 		return -1;
 	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
@@ -276,6 +293,138 @@ TEST_F(demo_reset, fatal_error)
 	struct hca *h = &self->h;
 
 	ASSERT_EQ(0, port_write(h->id, "fatal", "1"));
+	after_reset(_metadata, h);
+}
+
+/*
+ * In a child: its own context on @ibdev, an RC QP connected to itself,
+ * and RDMA WRITEs of half an MR to its other half, eight at a time, until
+ * it is killed. One byte on @ready once the first eight completed; the
+ * exit code says what failed before that.
+ */
+static void stream_until_killed(const char *ibdev, int ready)
+{
+	struct uv_qp_init init = { .max_send_wr = 8, .max_recv_wr = 8 };
+	struct uv_hw_cqe c;
+	__u32 pd, mr, key;
+	struct uv_cq cq;
+	struct uv_qp qp;
+	char *buf;
+	int fd, i;
+
+	fd = open_ibdev(ibdev);
+	if (fd < 0 || _uv_get_context(fd, NULL, NULL) || _uv_alloc_pd(fd, &pd))
+		_exit(2);
+	buf = mmap(NULL, MR_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED ||
+	    _uv_reg_mr(fd, pd, buf, MR_SIZE, (uintptr_t)buf, ACCESS_ALL, &mr,
+		       &key) ||
+	    _uv_create_cq(fd, 16, -1, &cq))
+		_exit(3);
+	init.pd = pd;
+	init.scq = &cq;
+	init.rcq = &cq;
+	if (_uv_create_qp(fd, &init, &qp) ||
+	    _uv_qp_connect(&qp, ACCESS_ALL, uv_lid(ibdev), qp.qpn, 7))
+		_exit(4);
+	for (;;) {
+		for (i = 0; i < 8; i++) {
+			struct uv_wr wr = {
+				.opcode = UV_WQE_WRITE,
+				.flags = UV_WQE_F_SIGNALED,
+				.addr = (uintptr_t)buf,
+				.length = MR_SIZE / 2,
+				.lkey = key,
+				.remote_addr = (uintptr_t)buf + MR_SIZE / 2,
+				.rkey = key,
+			};
+
+			if (_uv_post_send(&qp, &wr))
+				_exit(5);
+		}
+		for (i = 0; i < 8; i++)
+			if (uv_wait_cq(&cq, &c, 5000) || c.status)
+				_exit(6);
+		if (ready >= 0 && write(ready, "1", 1) == 1) {
+			close(ready);
+			ready = -1;
+		}
+	}
+}
+
+/*
+ * A process is killed while its RDMA WRITEs stream through the HCA: its
+ * context and objects go with its files, the RDMA core's counts are back
+ * where they were, and the HCA, not reset, goes on serving this process.
+ */
+TEST_F(demo_reset, killed_during_traffic)
+{
+	long before[ARRAY_SIZE(res_types)], now[ARRAY_SIZE(res_types)];
+	struct hca *h = &self->h;
+	struct uv_cq cq2;
+	unsigned int i;
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, uv_res_counts(h->ibdev, res_types,
+				   ARRAY_SIZE(res_types), before));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		stream_until_killed(h->ibdev, p[1]);
+	}
+	close(p[1]);
+	c = 0;
+	EXPECT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	usleep(200 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status))
+		TH_LOG("the child exited with %d before it was killed",
+		       WEXITSTATUS(status));
+	ASSERT_EQ('1', c);
+
+	ASSERT_EQ(0, uv_res_counts(h->ibdev, res_types,
+				   ARRAY_SIZE(res_types), now));
+	for (i = 0; i < ARRAY_SIZE(res_types); i++) {
+		if (now[i] != before[i])
+			TH_LOG("%s count %ld, was %ld", res_types[i], now[i],
+			       before[i]);
+		EXPECT_EQ(before[i], now[i]);
+	}
+	EXPECT_EQ(-1, next_event(h->async_fd, 0));
+	EXPECT_EQ(0, _uv_create_cq(h->fd, 16, -1, &cq2));
+	EXPECT_EQ(0, _uv_destroy_cq(&cq2));
+}
+
+/*
+ * A process is killed while it waits in a command the device takes and
+ * never completes: it goes once the driver's 5 s timeout has reset the
+ * device, having pinned nothing for good, and the rest is as after any
+ * reset.
+ */
+TEST_F(demo_reset, killed_in_blocking_command)
+{
+	struct hca *h = &self->h;
+	__u32 mr2, key2;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, port_write(h->id, "drop_cmds", "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(_uv_reg_mr(h->fd, h->pd, h->buf, MR_SIZE,
+				 (uintptr_t)h->buf, ACCESS_ALL, &mr2, &key2));
+	usleep(500 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
 	after_reset(_metadata, h);
 }
 
