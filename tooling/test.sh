@@ -43,6 +43,9 @@ sed -n '/^per-patch checks:/,$p' "$RESULTS/series.tap" | sed 's/^/  /' >&2
 stage "documentation build"
 "$TOOLS/check-docs.sh" >"$RESULTS/docs.tap" 2>&1 || rc=1
 sed 's/^/  /' "$RESULTS/docs.tap" >&2
+stage "kselftest runner configuration"
+"$TOOLS/check-fragment.sh" >"$RESULTS/fragment.tap" 2>&1 || rc=1
+sed 's/^/  /' "$RESULTS/fragment.tap" >&2
 stage "coccinelle fixtures"
 RULES='dma_*' "$TOOLS/cocci-test.sh" "$TREE/scripts/coccinelle" "$TOOLS/cocci/fixtures" \
 	>"$RESULTS/cocci.tap" 2>&1 || rc=1
@@ -53,7 +56,7 @@ stage "VM runs"
 "$TOOLS/vm.sh" "$@" || rc=1
 stage "done"
 
-taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/cocci.tap")
+taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/fragment.tap" "$RESULTS/cocci.tap")
 [ -f "$RESULTS/rdma-core-build.tap" ] && taps+=("$RESULTS/rdma-core-build.tap")
 for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
