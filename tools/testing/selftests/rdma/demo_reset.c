@@ -101,13 +101,26 @@ static int first_entry(const char *dir, char *buf, size_t len)
 	return rc;
 }
 
+/* A new file of the uverbs device of @ibdev (a new context), or -1. */
+static int open_ibdev(const char *ibdev)
+{
+	char path[PATH_MAX], uverbs[64];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/device/infiniband_verbs", ibdev);
+	if (first_entry(path, uverbs, sizeof(uverbs)))
+		return -1;
+	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
 /*
  * Make an HCA on a new platform device: its id in @id, its name in
  * @ibdev, its uverbs device opened. Returns the fd, or -1.
  */
 static int new_hca(int *id, char *ibdev, size_t len)
 {
-	char path[PATH_MAX], uverbs[64];
+	char path[PATH_MAX];
 	bool before[64];
 	int i;
 
@@ -124,25 +137,7 @@ static int new_hca(int *id, char *ibdev, size_t len)
 		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband", i);
 	if (first_entry(path, ibdev, len))
 		return -1;
-	snprintf(path, sizeof(path),
-		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband_verbs", i);
-	if (first_entry(path, uverbs, sizeof(uverbs)))
-		return -1;
-	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-/* A new file of the uverbs device of @ibdev (a new context), or -1. */
-static int open_ibdev(const char *ibdev)
-{
-	char path[PATH_MAX], uverbs[64];
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/device/infiniband_verbs", ibdev);
-	if (first_entry(path, uverbs, sizeof(uverbs)))
-		return -1;
-	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
-	return open(path, O_RDWR | O_CLOEXEC);
+	return open_ibdev(ibdev);
 }
 
 /* The test port file @name of the device model behind demo_rdma.@id */
