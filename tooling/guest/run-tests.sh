@@ -34,9 +34,41 @@ kmemleak_scan() {
 	echo scan >$dbg/kmemleak
 }
 dma_err0=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
+# Leaks whose allocation trace goes through RDMA, DMA or demo code, or
+# that our test programs allocated (a task_struct whose reference an RDMA
+# object kept), fail the run. Others are recorded.
+kmemleak_report() {
+	awk -v other="$out/$mode.kmemleak-other" '
+		/^unreferenced object/ { flush(); rec = $0 "\n"; bt = 0; frames = ""; comm = ""; next }
+		/^  comm "/ { comm = $2 }
+		/backtrace/ { bt = 1 }
+		{ rec = rec $0 "\n"; if (bt) frames = frames $0 }
+		function flush() {
+			if (rec == "") return
+			if (frames ~ /(ib_|rdma|uverbs|umem|demo|dmod_|dma_|iommu|dma_buf)/ ||
+			    comm ~ /^"demo_/)
+				printf "%s", rec
+			else
+				printf "%s", rec >> other
+			rec = ""
+		}
+		END { flush() }' $dbg/kmemleak
+}
+# DMA-API debug: no new error, and no demo mapping left. Its dump is read
+# only while dma-debug is on: once off, its entries may be stale.
+dma_check() {
+	local dma_err
+	dma_err=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
+	[ "$dma_err" = "$dma_err0" ] || echo "DMA-API: error_count $dma_err0 -> $dma_err"
+	[ "$(cat $dbg/dma-api/disabled 2>/dev/null)" = Y ] && return
+	grep demo_rdma $dbg/dma-api/dump 2>/dev/null | sed 's/^/DMA-API: leaked mapping: /'
+}
 
-# --- bring up: the driver (a module in the test VM: tooling/config/vm-late.config),
-# every QEMU edu function (1234:11e8) plus one platform device
+# --- bring up: the driver (a module in the test VM: tooling/config/vm-late.config)
+# and every QEMU edu function (1234:11e8). The kselftests make their own
+# platform HCAs (the driver's new_device) and are given the PCI ones in
+# DEMO_PCI_DEV, as any runner would give them; the benchmarks and
+# rdma-core's tests get platform HCA demo_rdma.0 from plat_up.
 : >"$out/$mode.setup-errors"
 if [ ! -d /sys/module/demo_rdma ] && ! modprobe demo_rdma; then
 	echo "modprobe demo_rdma failed" >>"$out/$mode.setup-errors"
@@ -48,7 +80,17 @@ for d in /sys/bus/pci/devices/*; do
 	echo "${d##*/}" >/sys/bus/pci/drivers_probe
 	pci_devs+=("${d##*/}")
 done
-echo 1 >$dbg/demo_rdma/new_device || note "new_device failed"
+pdrv=/sys/bus/platform/drivers/demo_rdma
+plat_up() { echo 0 >$pdrv/new_device || note "new_device failed"; }
+plat_down() { echo 0 >$pdrv/del_device || note "del_device failed"; }
+export DEMO_PCI_DEV DEMO_P2P_DEV
+DEMO_PCI_DEV=$(IFS=,; echo "${pci_devs[*]}")
+# the ivshmem-plain function (1af4:1110) demo_dmabuf_p2p exports
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1110 ] || continue
+	DEMO_P2P_DEV=${d##*/}
+	break
+done
 # Every mode has an edu function: the tests of the PCI HCA (the IOVA path
 # behind an IOMMU) must not turn into skips because it did not bind.
 [ ${#pci_devs[@]} -gt 0 ] || echo "no edu PCI function in the guest" >>"$out/$mode.setup-errors"
@@ -68,8 +110,9 @@ rdma dev show | sed 's/^/# /'
 # RC bandwidth and latency: the same kernel-verbs code over the two demo
 # HCAs and over rxe on a veth pair, then demo from userspace.
 rc_bench() {
+	plat_up
 	local d=($(ls /sys/class/infiniband | grep '^demo' | head -n 2))
-	[ ${#d[@]} = 2 ] && [ -e $dbg/demo_rdma/bench ] || return 0
+	[ ${#d[@]} = 2 ] && [ -e $dbg/demo_rdma/bench ] || { plat_down; return 0; }
 	echo "${d[0]} ${d[1]}" >$dbg/demo_rdma/bench && cat $dbg/demo_rdma/bench
 	ip link add rbv0 type veth peer name rbv1 &&
 	ip link set rbv0 up && ip link set rbv1 up &&
@@ -81,6 +124,7 @@ rc_bench() {
 	rdma link delete rbrxe1 2>/dev/null
 	ip link delete rbv0 2>/dev/null
 	"$ksft/rdma/demo_rc_bench"
+	plat_down
 }
 
 stamp "HCAs up"
@@ -92,6 +136,7 @@ for k in $dbg/kunit/demo_rdma*; do
 done
 
 if [ "$what" = show ]; then
+	plat_up
 	rdma link show | sed 's/^/# /'
 	rdma res show | sed 's/^/# /'
 	"$ksft/rdma/demo_pd" -v pci -v platform 2>&1 | tail -n 3
@@ -111,6 +156,7 @@ if [ "$what" = show ]; then
 	# what applications see: rdma-core's demo provider and perftest
 	[ -z "$rcb" ] || "$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" "$mode" show
 elif [ "$mode" = rdma-core ]; then
+	plat_up
 	"$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" "$mode" >"$out/$mode.tap"
 	stamp "rdma-core tests done"
 else
@@ -135,16 +181,30 @@ else
 		# rxe_netns_names.sh polls with hundreds of `ip netns exec
 		# rdma` runs and needs more than the 300 s of settings under
 		# TCG on these machines: the runner gives every program 900 s.
+		# demo_fail_nth runs last, after the DMA-API checks (see the
+		# tear down).
 		targs=()
 		while read -r t; do
 			[ "$mode" = no-iommu ] || [ "${t#rdma:rxe_}" = "$t" ] || continue
+			[ "$t" = rdma:demo_fail_nth ] && continue
 			targs+=(-t "$t")
 		done < <(cd "$ksft" && ./run_kselftest.sh -l | grep '^rdma:')
 		(cd "$ksft" && ./run_kselftest.sh -o 900 "${targs[@]}") 2>&1 | cat >"$out/$mode.tap"
 	fi
 	sed -n '/^# Totals/p' "$out/$mode.tap"
 	stamp "kselftests done"
+	# Every program removes the HCAs it made, and leaves the PCI ones
+	# bound as it found them.
+	left=$(ls /sys/bus/platform/devices/ | grep '^demo_rdma\.' | tr '\n' ' ')
+	[ -z "$left" ] ||
+		echo "the kselftests left platform HCAs behind: $left" >>"$out/$mode.setup-errors"
+	for b in "${pci_devs[@]}"; do
+		d=$(readlink "/sys/bus/pci/devices/$b/driver" 2>/dev/null)
+		[ "${d##*/}" = demo_rdma ] ||
+			echo "after the kselftests $b is bound to '${d##*/}', not demo_rdma" >>"$out/$mode.setup-errors"
+	done
 	if [ -n "$with_rc" ]; then
+		plat_up
 		"$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" rdma-core >"$out/rdma-core.tap"
 		stamp "rdma-core tests done"
 	fi
@@ -161,7 +221,7 @@ fi
 stamp "benchmarks done"
 # --- tear down: exercises the removal paths while DMA-API debug watches
 for id in $(ls /sys/bus/platform/devices/ | sed -n 's/^demo_rdma\.//p'); do
-	echo "$id" >$dbg/demo_rdma/del_device
+	echo "$id" >$pdrv/del_device
 done
 for b in "${pci_devs[@]}"; do
 	echo "$b" >/sys/bus/pci/drivers/demo_rdma/unbind
@@ -172,29 +232,32 @@ done
 {
 	if [ -w $dbg/kmemleak ]; then
 		kmemleak_scan
-		# Leaks whose allocation trace goes through RDMA, DMA or demo
-		# code, or that our test programs allocated (a task_struct
-		# whose reference an RDMA object kept), fail the run. Others
-		# are recorded.
-		awk -v other="$out/$mode.kmemleak-other" '
-			/^unreferenced object/ { flush(); rec = $0 "\n"; bt = 0; frames = ""; comm = ""; next }
-			/^  comm "/ { comm = $2 }
-			/backtrace/ { bt = 1 }
-			{ rec = rec $0 "\n"; if (bt) frames = frames $0 }
-			function flush() {
-				if (rec == "") return
-				if (frames ~ /(ib_|rdma|uverbs|umem|demo|dmod_|dma_|iommu|dma_buf)/ ||
-				    comm ~ /^"demo_/)
-					printf "%s", rec
-				else
-					printf "%s", rec >> other
-				rec = ""
-			}
-			END { flush() }' $dbg/kmemleak
+		kmemleak_report
 	fi
-	dma_err=$(cat $dbg/dma-api/error_count 2>/dev/null || echo 0)
-	[ "$dma_err" = "$dma_err0" ] || echo "DMA-API: error_count $dma_err0 -> $dma_err"
-	grep demo_rdma $dbg/dma-api/dump 2>/dev/null | sed 's/^/DMA-API: leaked mapping: /'
+	dma_check
+	# demo_fail_nth fails allocations one by one, which may make
+	# dma-debug run out of memory and turn itself off for the rest of
+	# the boot: it runs after the checks above, on HCAs brought back up,
+	# and its own DMA-API check counts only while dma-debug is still on.
+	if [ "$what" = test ] && [ -x "$ksft/rdma/demo_fail_nth" ]; then
+		for b in "${pci_devs[@]}"; do
+			echo "$b" >/sys/bus/pci/drivers_probe
+		done
+		(cd "$ksft" && ./run_kselftest.sh -o 900 -t rdma:demo_fail_nth) 2>&1 |
+			cat >>"$out/$mode.tap"
+		stamp "demo_fail_nth done" >&2
+		left=$(ls /sys/bus/platform/devices/ | grep '^demo_rdma\.' | tr '\n' ' ')
+		[ -z "$left" ] || echo "demo_fail_nth left platform HCAs behind: $left"
+		for b in "${pci_devs[@]}"; do
+			echo "$b" >/sys/bus/pci/drivers/demo_rdma/unbind
+		done
+		if [ "$(cat $dbg/dma-api/disabled 2>/dev/null)" = Y ]; then
+			note "dma-debug turned itself off during demo_fail_nth" >&2
+		else
+			dma_check
+		fi
+		[ -w $dbg/kmemleak ] && kmemleak_scan && kmemleak_report
+	fi
 
 	# Unload the module, then fail on anything kmemleak finds after it:
 	# once the module is gone its frames print as bare addresses, so any

@@ -94,17 +94,20 @@ static void demo_fatal_work(struct work_struct *work)
  * @dev: the HCA
  * @cmd: the command; on success, the device's output fields are copied back
  *
- * A command that does not complete in time resets the device (see
- * demo_reset()). After that, commands that release device state succeed
- * and the others fail with -EIO; either way the device no longer uses
- * anything the command referred to.
+ * A command that does not complete in time, or that a fatal error of the
+ * device cuts short, resets the device (see demo_reset()). After that,
+ * commands that release device state succeed and the others fail with
+ * -EIO; either way the device no longer uses anything the command
+ * referred to.
  *
  * Context: process context; sleeps.
- * Return: 0, or the errno matching the device's status, -ETIMEDOUT or -EIO.
+ * Return: 0, or the errno matching the command's status; -ETIMEDOUT if
+ * the device lost the command, -EIO if it failed or had been reset.
  */
 int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
 {
 	struct demo_cmd *slot;
+	bool fatal;
 	u32 idx;
 	int err;
 
@@ -124,9 +127,19 @@ int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd)
 	demo_write(dev, DEMO_DB_CMDQ, ++dev->cmdq_pi);
 	if (!wait_for_completion_timeout(&dev->cmd_done, DEMO_CMD_TIMEOUT) ||
 	    !READ_ONCE(slot->done)) {
-		/* A device that lost a command is reset, not trusted again. */
+		/*
+		 * A device that lost a command, or failed with the command
+		 * in flight, is reset, not trusted again. Its status tells
+		 * the two apart: -ETIMEDOUT, or -EIO as for any command on
+		 * a failed device.
+		 */
+		fatal = dmod_reg_read(dev->hw, DEMO_REG_STATUS) &
+			DEMO_STATUS_FATAL;
 		demo_reset(dev);
-		err = demo_cmd_releases(cmd) ? 0 : -ETIMEDOUT;
+		if (demo_cmd_releases(cmd))
+			err = 0;
+		else
+			err = fatal ? -EIO : -ETIMEDOUT;
 		goto out;
 	}
 	dma_rmb();

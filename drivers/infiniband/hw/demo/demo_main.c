@@ -7,9 +7,9 @@
  *
  *  - a PCI function bound by driver_override, e.g. QEMU's "edu" device;
  *    behind an IOMMU this is the IOVA path;
- *  - a platform device created through debugfs
- *    (/sys/kernel/debug/demo_rdma/new_device), which is never behind an
- *    IOMMU: the dma-direct path.
+ *  - a platform device created through the driver's new_device file
+ *    (/sys/bus/platform/drivers/demo_rdma/new_device), which is never
+ *    behind an IOMMU: the dma-direct path.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
@@ -25,7 +25,7 @@
 /* Instance numbers, shared by both kinds of parent device. */
 static DEFINE_IDA(demo_index_ida);
 
-/* Platform devices created through debugfs, indexed by platform id. */
+/* Platform devices made by new_device or the KUnit tests, by platform id. */
 static DEFINE_XARRAY_ALLOC(demo_pdevs);
 static struct dentry *demo_debugfs;
 
@@ -192,8 +192,9 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	dev->dma_dev = dma_dev;
 	dev->index = index;
 	xa_init_flags(&dev->pd_xa, XA_FLAGS_ALLOC1);
-	xa_init(&dev->cq_xa);
-	xa_init(&dev->qp_xa);
+	/* Stored to and erased from with interrupts off (xa_*_irq()). */
+	xa_init_flags(&dev->cq_xa, XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&dev->qp_xa, XA_FLAGS_LOCK_IRQ);
 	demo_dmabuf_init(dev);
 
 	err = demo_hw_init(dev);
@@ -307,7 +308,7 @@ struct demo_dev *demo_pci_get_any(void)
 }
 #endif
 
-/* --- platform device parent, created through debugfs */
+/* --- platform device parent, created through the driver's sysfs files */
 
 static int demo_plat_probe(struct platform_device *pdev)
 {
@@ -325,32 +326,19 @@ static void demo_plat_remove(struct platform_device *pdev)
 	demo_remove(platform_get_drvdata(pdev));
 }
 
-static struct platform_driver demo_plat_driver = {
-	.driver.name = DRV_NAME,
-	.probe = demo_plat_probe,
-	.remove = demo_plat_remove,
-};
+/* Serializes new_device and del_device on one id. */
+static DEFINE_MUTEX(demo_pdevs_lock);
 
-/**
- * demo_pdev_create - create a demo HCA on a new platform device
- *
- * Return: the HCA, or an ERR_PTR. Remove it with demo_pdev_remove().
- */
-struct demo_dev *demo_pdev_create(void)
+/* Create platform device demo_rdma.@id and bind it; @id is reserved. */
+static struct demo_dev *demo_pdev_add(u32 id)
 {
 	struct platform_device_info info = {
 		.name = DRV_NAME,
+		.id = id,
 		.dma_mask = DMA_BIT_MASK(64),
 	};
 	struct platform_device *pdev;
-	u32 id;
-	int err;
 
-	err = xa_alloc(&demo_pdevs, &id, NULL, xa_limit_31b, GFP_KERNEL);
-	if (err)
-		return ERR_PTR(err);
-
-	info.id = id;
 	pdev = platform_device_register_full(&info);
 	if (IS_ERR(pdev)) {
 		xa_erase(&demo_pdevs, id);
@@ -366,14 +354,34 @@ struct demo_dev *demo_pdev_create(void)
 	return platform_get_drvdata(pdev);
 }
 
+/**
+ * demo_pdev_create - create a demo HCA on a new platform device
+ *
+ * Return: the HCA, or an ERR_PTR. Remove it with demo_pdev_remove().
+ */
+struct demo_dev *demo_pdev_create(void)
+{
+	struct demo_dev *dev;
+	u32 id;
+	int err;
+
+	mutex_lock(&demo_pdevs_lock);
+	err = xa_alloc(&demo_pdevs, &id, NULL, xa_limit_31b, GFP_KERNEL);
+	dev = err ? ERR_PTR(err) : demo_pdev_add(id);
+	mutex_unlock(&demo_pdevs_lock);
+	return dev;
+}
+
 static int demo_pdev_remove_id(u32 id)
 {
-	struct platform_device *pdev = xa_erase(&demo_pdevs, id);
+	struct platform_device *pdev;
 
-	if (!pdev)
-		return -ENOENT;
-	platform_device_unregister(pdev);
-	return 0;
+	mutex_lock(&demo_pdevs_lock);
+	pdev = xa_erase(&demo_pdevs, id);
+	if (pdev)
+		platform_device_unregister(pdev);
+	mutex_unlock(&demo_pdevs_lock);
+	return pdev ? 0 : -ENOENT;
 }
 
 /**
@@ -385,37 +393,64 @@ void demo_pdev_remove(struct demo_dev *dev)
 	demo_pdev_remove_id(to_platform_device(dev->dma_dev)->id);
 }
 
-static ssize_t new_device_write(struct file *file, const char __user *buf,
-				size_t count, loff_t *ppos)
+/*
+ * /sys/bus/platform/drivers/demo_rdma/new_device: writing <id> creates
+ * platform device demo_rdma.<id> and its HCA, as netdevsim's new_device
+ * does, so a test can make the HCAs it needs and find them by name.
+ */
+static ssize_t new_device_store(struct device_driver *drv, const char *buf,
+				size_t count)
 {
-	struct demo_dev *dev = demo_pdev_create();
+	struct demo_dev *dev;
+	u32 id;
+	int err;
 
+	err = kstrtou32(buf, 0, &id);
+	if (err)
+		return err;
+	if (id > INT_MAX)
+		return -EINVAL;
+
+	mutex_lock(&demo_pdevs_lock);
+	err = xa_insert(&demo_pdevs, id, NULL, GFP_KERNEL);
+	if (err)
+		dev = ERR_PTR(err == -EBUSY ? -EEXIST : err);
+	else
+		dev = demo_pdev_add(id);
+	mutex_unlock(&demo_pdevs_lock);
 	return IS_ERR(dev) ? PTR_ERR(dev) : count;
 }
+static DRIVER_ATTR_WO(new_device);
 
-static ssize_t del_device_write(struct file *file, const char __user *buf,
-				size_t count, loff_t *ppos)
+/* .../del_device: writing <id> removes a device made by new_device. */
+static ssize_t del_device_store(struct device_driver *drv, const char *buf,
+				size_t count)
 {
 	u32 id;
 	int err;
 
-	err = kstrtou32_from_user(buf, count, 0, &id);
+	err = kstrtou32(buf, 0, &id);
 	if (err)
 		return err;
 	err = demo_pdev_remove_id(id);
 	return err ? err : count;
 }
+static DRIVER_ATTR_WO(del_device);
 
-static const struct file_operations new_device_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.write = new_device_write,
+static struct attribute *demo_plat_drv_attrs[] = {
+	&driver_attr_new_device.attr,
+	&driver_attr_del_device.attr,
+	NULL
 };
+ATTRIBUTE_GROUPS(demo_plat_drv);
 
-static const struct file_operations del_device_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.write = del_device_write,
+static struct platform_driver demo_plat_driver = {
+	.driver = {
+		.name = DRV_NAME,
+		.groups = demo_plat_drv_groups,
+	},
+	.probe = demo_plat_probe,
+	.remove = demo_plat_remove,
 };
 
 static void demo_del_all_pdevs(void)
@@ -447,10 +482,6 @@ static int __init demo_init(void)
 	if (err)
 		goto err_plat;
 
-	debugfs_create_file("new_device", 0200, demo_debugfs, NULL,
-			    &new_device_fops);
-	debugfs_create_file("del_device", 0200, demo_debugfs, NULL,
-			    &del_device_fops);
 	err = demo_bench_init(demo_debugfs);
 	if (err)
 		goto err_pci;
@@ -460,6 +491,7 @@ err_pci:
 	pci_unregister_driver(&demo_pci_driver);
 err_plat:
 	platform_driver_unregister(&demo_plat_driver);
+	demo_del_all_pdevs();
 err_model:
 	debugfs_remove(demo_debugfs);
 	dmod_exit();
@@ -468,9 +500,10 @@ err_model:
 
 static void __exit demo_exit(void)
 {
-	demo_del_all_pdevs();
 	pci_unregister_driver(&demo_pci_driver);
+	/* No new_device can run once the driver is gone. */
 	platform_driver_unregister(&demo_plat_driver);
+	demo_del_all_pdevs();
 	debugfs_remove(demo_debugfs);
 	demo_bench_exit();
 	xa_destroy(&demo_pdevs);

@@ -187,7 +187,7 @@ FIXTURE_SETUP(demo_dmabuf)
 	self->e.fd = uv_open_demo(variant->bus, 0, self->ibdev,
 				  sizeof(self->ibdev));
 	if (self->e.fd < 0)
-		SKIP(return, "no demo HCA on this bus");
+		SKIP(return, "%s", uv_no_hca_why(variant->bus));
 	if (port_init(&self->e.port, self->ibdev))
 		SKIP(return, "no device model test port (debugfs)");
 	ASSERT_EQ(0, uv_set_dmabuf_import(self->ibdev, variant->import));

@@ -15,9 +15,10 @@
  * never touch the BAR once the revoke has returned: a BAR with decode off
  * reads as all ones, so a read the device let through would show it.
  *
- * Needs the ivshmem function in the VM (tools: -device ivshmem-plain) and
- * a path for peer-to-peer DMA between it and the demo HCA. Without an
- * IOMMU, vfio is used in no-IOMMU mode.
+ * Needs an ivshmem-plain function, named by DEMO_P2P_DEV (in QEMU:
+ * -device ivshmem-plain), and a path for peer-to-peer DMA between it and
+ * the demo HCA. The program binds the function to vfio-pci, in no-IOMMU
+ * mode if it has no IOMMU, and gives both back at exit.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -71,63 +72,84 @@ FIXTURE_VARIANT_ADD(demo_p2p, platform_dynamic) {
 	.bus = UV_BUS_PLATFORM, .import = "dynamic",
 };
 
-/* The first ivshmem-plain function (1af4:1110), or -1. */
-static int find_ivshmem(char *bdf, size_t len)
-{
-	char path[PATH_MAX], id[32];
-	struct dirent *de;
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	int ret = -1;
+#define NOIOMMU_KNOB "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
 
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 de->d_name);
-		if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1af4"))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1110"))
-			continue;
-		snprintf(bdf, len, "%s", de->d_name);
-		ret = 0;
-		break;
+/*
+ * The ivshmem-plain function (1af4:1110) the tests export, named by
+ * DEMO_P2P_DEV; bound to vfio-pci before main() and given back at exit.
+ */
+static struct {
+	pid_t owner;
+	char bdf[32];
+	const char *why;	/* why there is none: the tests' skip reason */
+	bool rebound;		/* we bound it to vfio-pci */
+	bool knob;		/* we turned vfio's no-IOMMU mode on */
+} p2p = { .why = "no ivshmem-plain function: DEMO_P2P_DEV names none" };
+
+static void p2p_give_back(void)
+{
+	char path[PATH_MAX];
+
+	if (getpid() != p2p.owner)
+		return;
+	if (p2p.rebound) {
+		uv_write_file("/sys/bus/pci/drivers/vfio-pci/unbind", p2p.bdf);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", p2p.bdf);
+		uv_write_file(path, "\n");
+		uv_write_file("/sys/bus/pci/drivers_probe", p2p.bdf);
 	}
-	closedir(dir);
-	return ret;
+	if (p2p.knob)
+		uv_write_file(NOIOMMU_KNOB, "0");
 }
 
 /*
- * Bind @bdf to vfio-pci; in no-IOMMU mode if it has no IOMMU group. vfio
- * then gives it a group of its own, which only the /dev/vfio/noiommu-<group>
- * node tells from an IOMMU group.
+ * Bind the function to vfio-pci; in no-IOMMU mode if it has no IOMMU
+ * group. vfio then gives it a group of its own, which only the
+ * /dev/vfio/noiommu-<group> node tells from an IOMMU group.
  */
-static int bind_vfio(const char *bdf)
+static void __attribute__((constructor)) p2p_bind(void)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	bool noiommu;
+	char path[PATH_MAX], link[PATH_MAX], id[32], knob[8] = "";
+	const char *bdf = getenv("DEMO_P2P_DEV");
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	noiommu = access(path, F_OK) != 0;
+	if (!bdf || geteuid())
+		return;
+	snprintf(p2p.bdf, sizeof(p2p.bdf), "%s", bdf);
+	p2p.why = "DEMO_P2P_DEV is not an ivshmem-plain PCI function";
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1af4"))
+		goto none;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
+	if (uv_read_line(path, id, sizeof(id)) || strcmp(id, "0x1110"))
+		goto none;
+	p2p.why = "could not bind DEMO_P2P_DEV to vfio-pci";
+	p2p.owner = getpid();
+	atexit(p2p_give_back);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	if (!strcmp(uv_link_base(path, link, sizeof(link)), "vfio-pci"))
-		return 0;
-	if (noiommu &&
-	    uv_write_file("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
-			  "1"))
-		return -1;
+		return;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	if (access(path, F_OK) &&
+	    (uv_read_line(NOIOMMU_KNOB, knob, sizeof(knob)) ||
+	     strcmp(knob, "Y"))) {
+		if (uv_write_file(NOIOMMU_KNOB, "1"))
+			goto none;
+		p2p.knob = true;
+	}
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
 	if (uv_write_file(path, "vfio-pci"))
-		return -1;
+		goto none;
+	p2p.rebound = true;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
 		 bdf);
 	uv_write_file(path, bdf);
-	return uv_write_file("/sys/bus/pci/drivers_probe", bdf) ? -1 : 0;
+	if (!uv_write_file("/sys/bus/pci/drivers_probe", bdf))
+		return;
+none:
+	p2p.bdf[0] = 0;
 }
 
 static int region(struct vfio *v, __u32 index, __u64 *off, __u64 *size)
@@ -151,8 +173,7 @@ static int vfio_open(struct vfio *v)
 	v->container = -1;
 	v->group = -1;
 	v->device = -1;
-	if (find_ivshmem(v->bdf, sizeof(v->bdf)) || bind_vfio(v->bdf))
-		return -1;
+	snprintf(v->bdf, sizeof(v->bdf), "%s", p2p.bdf);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
 		 v->bdf);
 	grp = atoi(uv_link_base(path, link, sizeof(link)));
@@ -241,8 +262,6 @@ static int export_all(struct vfio *v, __u64 off, __u64 len)
 
 FIXTURE_SETUP(demo_p2p)
 {
-	char name[NAME_MAX + 1];
-
 	self->port.mem_fd = -1;
 	self->v.container = -1;
 	self->v.group = -1;
@@ -250,11 +269,11 @@ FIXTURE_SETUP(demo_p2p)
 	self->fd = uv_open_demo(variant->bus, 0, self->ibdev,
 				sizeof(self->ibdev));
 	if (self->fd < 0)
-		SKIP(return, "no demo HCA on this bus");
+		SKIP(return, "%s", uv_no_hca_why(variant->bus));
 	if (port_init(&self->port, self->ibdev))
 		SKIP(return, "no device model test port (debugfs)");
-	if (find_ivshmem(name, sizeof(name)))
-		SKIP(return, "no ivshmem-plain PCI function to export");
+	if (!p2p.bdf[0])
+		SKIP(return, "%s", p2p.why);
 	ASSERT_EQ(0, vfio_open(&self->v));
 	ASSERT_EQ(0, set_decode(&self->v, true));
 	ASSERT_EQ(0, uv_set_dmabuf_import(self->ibdev, variant->import));

@@ -32,7 +32,7 @@ FIXTURE_SETUP(demo_pd)
 	self->fd = uv_open_demo(variant->bus, 0, self->ibdev,
 				sizeof(self->ibdev));
 	if (self->fd < 0)
-		SKIP(return, "no demo HCA on this bus");
+		SKIP(return, "%s", uv_no_hca_why(variant->bus));
 }
 
 FIXTURE_TEARDOWN(demo_pd)

@@ -6,9 +6,10 @@
  * doorbell record), writes WQEs into the send and receive rings, rings the
  * send doorbell with an empty POST_SEND and polls the CQ ring itself,
  * exactly as a provider library would. Traffic runs between the HCA on a
- * PCI function and the one on a platform device, in both directions, so
- * every transfer crosses both DMA paths (IOVA behind an IOMMU, direct
- * without). Every test checks the bytes that arrived, the completions the
+ * PCI function (DEMO_PCI_DEV) and one on a platform device, in both
+ * directions, so every transfer crosses both DMA paths (IOVA behind an
+ * IOMMU, direct without), and between the program's two platform HCAs,
+ * which any runner has. Every test checks the bytes that arrived, the completions the
  * device wrote and, at the end, that the RDMA core's object counts of both
  * devices are back where they started.
  */
@@ -51,6 +52,7 @@ FIXTURE(demo_rc) {
 
 FIXTURE_VARIANT(demo_rc) {
 	enum uv_bus req, resp;
+	int resp_nth;		/* which HCA of its bus responds */
 };
 
 FIXTURE_VARIANT_ADD(demo_rc, pci_to_platform) {
@@ -63,15 +65,22 @@ FIXTURE_VARIANT_ADD(demo_rc, platform_to_pci) {
 	.resp = UV_BUS_PCI,
 };
 
+/* Two HCAs the program made: what any runner can run, with no PCI HCA. */
+FIXTURE_VARIANT_ADD(demo_rc, platform_to_platform) {
+	.req = UV_BUS_PLATFORM,
+	.resp = UV_BUS_PLATFORM,
+	.resp_nth = 1,
+};
+
 static void res_snapshot(struct side *s, long *out)
 {
 	uv_res_counts(s->ibdev, res_types, ARRAY_SIZE(res_types), out);
 }
 
-static int side_open(struct side *s, enum uv_bus bus)
+static int side_open(struct side *s, enum uv_bus bus, int nth)
 {
 	memset(s, 0, sizeof(*s));
-	s->fd = uv_open_demo(bus, 0, s->ibdev, sizeof(s->ibdev));
+	s->fd = uv_open_demo(bus, nth, s->ibdev, sizeof(s->ibdev));
 	if (s->fd < 0)
 		return -1;
 	s->lid = uv_lid(s->ibdev);
@@ -144,9 +153,10 @@ static void side_teardown(struct __test_metadata *_metadata, struct side *s)
 
 FIXTURE_SETUP(demo_rc)
 {
-	if (side_open(&self->a, variant->req) ||
-	    side_open(&self->b, variant->resp))
-		SKIP(return, "needs a demo HCA on a PCI function and one on a platform device");
+	if (side_open(&self->a, variant->req, 0))
+		SKIP(return, "%s", uv_no_hca_why(variant->req));
+	if (side_open(&self->b, variant->resp, variant->resp_nth))
+		SKIP(return, "%s", uv_no_hca_why(variant->resp));
 	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues are refused (see swiotlb_refuses_queues)");
 	ASSERT_EQ(0, side_setup(&self->a));
@@ -925,7 +935,7 @@ static int huge_message_child(const struct huge_case *c)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
 	    setgid(UNPRIV_ID) || setuid(UNPRIV_ID))
 		return 1;
-	if (side_open(&a, UV_BUS_PCI) || side_open(&b, UV_BUS_PLATFORM) ||
+	if (side_open(&a, UV_BUS_ANY, 0) || side_open(&b, UV_BUS_ANY, 1) ||
 	    side_setup(&a) || side_setup(&b))
 		return 2;
 	if (_uv_qp_connect(&a.qp, ACCESS_ALL, b.lid, b.qp.qpn, 0) ||
@@ -972,8 +982,8 @@ TEST(unprivileged_huge_messages)
 	unsigned int i;
 	int st;
 
-	if (side_open(&a, UV_BUS_PCI) || side_open(&b, UV_BUS_PLATFORM))
-		SKIP(return, "needs a demo HCA on a PCI function and one on a platform device");
+	if (side_open(&a, UV_BUS_ANY, 0) || side_open(&b, UV_BUS_ANY, 1))
+		SKIP(return, "needs two demo HCAs");
 	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues are refused (see swiotlb_refuses_queues)");
 	if (geteuid())
@@ -1006,7 +1016,7 @@ TEST(close_with_objects)
 	unsigned int i;
 	void *ring;
 
-	if (side_open(&s, UV_BUS_ANY))
+	if (side_open(&s, UV_BUS_ANY, 0))
 		SKIP(return, "no demo HCA");
 	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues are refused");

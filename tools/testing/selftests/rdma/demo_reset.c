@@ -10,21 +10,24 @@
  * object counts are back where they were. The device runs no command
  * after the reset: its command counter does not move.
  *
- * Removing the HCA while the process holds all that completes at once,
- * and the process is told the same way. A process killed while its
- * traffic streams, or while it waits in a command the device never
- * completes, leaves nothing behind either.
+ * Removing the HCA, or unloading the driver module, while the process
+ * holds all that completes at once, and the process is told the same
+ * way. A process killed while its traffic streams, or while it waits in
+ * a command the device never completes, leaves nothing behind either.
  *
- * Each test makes its own HCA on a new platform device and removes it, so
- * the other tests' HCAs are never touched.
+ * Each test makes its own HCA on a new platform device (the driver's
+ * new_device) and removes it, so no other HCA is ever touched.
  */
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../kselftest_harness.h"
+/* Each test makes its own HCA: none for the whole program. */
+#define UV_PLATFORM_HCAS 0
 #include "demo_uverbs.h"
 
 #define DBG		"/sys/kernel/debug"
@@ -71,36 +74,6 @@ static long vm_pinned_kb(void)
 	return kb;
 }
 
-/* Is demo_rdma.@id a platform device? */
-static bool pdev_exists(int id)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/platform/devices/demo_rdma.%d",
-		 id);
-	return !access(path, F_OK);
-}
-
-/* The first entry of directory @dir into @buf, or -1. */
-static int first_entry(const char *dir, char *buf, size_t len)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int rc = -1;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= len)
-			continue;
-		memcpy(buf, de->d_name, strlen(de->d_name) + 1);
-		rc = 0;
-		break;
-	}
-	closedir(d);
-	return rc;
-}
-
 /* A new file of the uverbs device of @ibdev (a new context), or -1. */
 static int open_ibdev(const char *ibdev)
 {
@@ -108,7 +81,7 @@ static int open_ibdev(const char *ibdev)
 
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/device/infiniband_verbs", ibdev);
-	if (first_entry(path, uverbs, sizeof(uverbs)))
+	if (uv_first_entry(path, uverbs, sizeof(uverbs)))
 		return -1;
 	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
 	return open(path, O_RDWR | O_CLOEXEC);
@@ -121,21 +94,13 @@ static int open_ibdev(const char *ibdev)
 static int new_hca(int *id, char *ibdev, size_t len)
 {
 	char path[PATH_MAX];
-	bool before[64];
-	int i;
 
-	for (i = 0; i < 64; i++)
-		before[i] = pdev_exists(i);
-	if (uv_write_file(DBG "/demo_rdma/new_device", "1"))
+	*id = uv_new_hca_any();
+	if (*id < 0)
 		return -1;
-	for (i = 0; i < 64 && (before[i] || !pdev_exists(i)); i++)
-		;
-	if (i == 64)
-		return -1;
-	*id = i;
 	snprintf(path, sizeof(path),
-		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband", i);
-	if (first_entry(path, ibdev, len))
+		 "/sys/bus/platform/devices/demo_rdma.%d/infiniband", *id);
+	if (uv_first_entry(path, ibdev, len))
 		return -1;
 	return open_ibdev(ibdev);
 }
@@ -184,8 +149,6 @@ FIXTURE_SETUP(demo_reset)
 	h->id = -1;
 	h->fd = -1;
 	h->async_fd = -1;
-	if (access(DBG "/demo_rdma/new_device", W_OK))
-		SKIP(return, "no demo_rdma debugfs (module not loaded, or not root)");
 	if (uv_cmdline_has("swiotlb=force"))
 		SKIP(return, "swiotlb=force: user queues and MRs are refused");
 	h->fd = new_hca(&h->id, h->ibdev, sizeof(h->ibdev));
@@ -218,18 +181,14 @@ FIXTURE_SETUP(demo_reset)
 FIXTURE_TEARDOWN(demo_reset)
 {
 	struct hca *h = &self->h;
-	char id[16];
-
 	if (h->async_fd >= 0)
 		close(h->async_fd);
 	if (h->fd >= 0)
 		close(h->fd);
 	if (h->buf && h->buf != MAP_FAILED)
 		munmap(h->buf, MR_SIZE);
-	if (h->id >= 0) {
-		snprintf(id, sizeof(id), "%d", h->id);
-		EXPECT_EQ(0, uv_write_file(DBG "/demo_rdma/del_device", id));
-	}
+	if (h->id >= 0)
+		EXPECT_EQ(0, uv_del_hca(h->id));
 }
 
 /*
@@ -288,6 +247,38 @@ TEST_F(demo_reset, fatal_error)
 	struct hca *h = &self->h;
 
 	ASSERT_EQ(0, port_write(h->id, "fatal", "1"));
+	after_reset(_metadata, h);
+}
+
+/*
+ * The device takes a command and fails before it completes it: the driver
+ * stops waiting at once and the registration fails with EIO, as any
+ * command on a failed device does, not with the timeout's ETIMEDOUT.
+ */
+TEST_F(demo_reset, fatal_during_command)
+{
+	struct hca *h = &self->h;
+	struct timespec t0, t1;
+	__u32 mr2, key2;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, port_write(h->id, "drop_cmds", "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* fail the device while the parent waits in its command */
+		usleep(500 * 1000);
+		_exit(port_write(h->id, "fatal", "1") ? 1 : 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(EIO, _uv_reg_mr(h->fd, h->pd, h->buf, MR_SIZE,
+				  (uintptr_t)h->buf, ACCESS_ALL, &mr2, &key2));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* woken by the failure, not by the driver's 5 s timeout */
+	EXPECT_GT(4, t1.tv_sec - t0.tv_sec);
 	after_reset(_metadata, h);
 }
 
@@ -432,18 +423,45 @@ TEST_F(demo_reset, killed_in_blocking_command)
 TEST_F(demo_reset, removed_under_process)
 {
 	struct hca *h = &self->h;
-	char id[16];
+	char path[PATH_MAX];
 	__u32 pd2;
 
-	snprintf(id, sizeof(id), "%d", h->id);
-	ASSERT_EQ(0, uv_write_file(DBG "/demo_rdma/del_device", id));
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/demo_rdma.%d",
+		 h->id);
+	ASSERT_EQ(0, uv_del_hca(h->id));
 	h->id = -1;
-	ASSERT_FALSE(pdev_exists(atoi(id)));
+	ASSERT_NE(0, access(path, F_OK));
 	ASSERT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
 	EXPECT_EQ(EIO, _uv_alloc_pd(h->fd, &pd2));
 	/* the MR went with the device; the process may drop its handle */
 	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
 	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
+}
+
+/*
+ * The driver module is unloaded while the process holds everything on an
+ * HCA: the unload does not wait for the process (the driver can
+ * disassociate it, so its files hold no reference on the module), the
+ * process gets IB_EVENT_DEVICE_FATAL and EIO for new objects, and what
+ * its objects pinned is released. The module is loaded again, which binds
+ * it to the PCI functions whose driver_override names it, as before.
+ */
+TEST_F(demo_reset, module_unloaded_under_process)
+{
+	struct hca *h = &self->h;
+	bool reloaded;
+	__u32 pd2;
+
+	if (access("/sys/module/demo_rdma/refcnt", F_OK))
+		SKIP(return, "demo_rdma is built in: it cannot be unloaded");
+	ASSERT_EQ(0, system("modprobe -r demo_rdma"));
+	h->id = -1;	/* its platform device went with the module */
+	reloaded = !system("modprobe demo_rdma");
+	EXPECT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
+	EXPECT_EQ(EIO, _uv_alloc_pd(h->fd, &pd2));
+	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
+	ASSERT_TRUE(reloaded);
 }
 
 TEST_HARNESS_MAIN

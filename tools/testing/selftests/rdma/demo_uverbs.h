@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,11 +22,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
 #include <rdma/ib_user_ioctl_cmds.h>
 #include <rdma/ib_user_ioctl_verbs.h>
 #include <rdma/ib_user_verbs.h>
+#include <rdma/rdma_netlink.h>
 #include <rdma/rdma_user_ioctl_cmds.h>
 #include <rdma/demo-abi.h>
 
@@ -97,82 +103,6 @@ static inline int uv_ioctl(int fd, struct uv_cmd *cmd)
 	if (ioctl(fd, RDMA_VERBS_IOCTL, &cmd->hdr))
 		return errno;
 	return 0;
-}
-
-/* --- finding demo devices */
-
-enum uv_bus { UV_BUS_ANY, UV_BUS_PCI, UV_BUS_PLATFORM };
-
-static inline int uv_read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *line;
-
-	if (!f)
-		return -1;
-	line = fgets(buf, len, f);
-	fclose(f);
-	if (!line)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static inline const char *uv_link_base(const char *path, char *buf, size_t len)
-{
-	ssize_t n = readlink(path, buf, len - 1);
-
-	if (n < 0)
-		return "";
-	buf[n] = 0;
-	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-}
-
-/*
- * Open the uverbs character device of the @nth demo HCA on @bus.  Returns
- * the fd, or -1 when there is no such device; @ibdev gets its name.
- */
-static inline int uv_open_demo(enum uv_bus bus, int nth, char *ibdev,
-			       size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX], name[64];
-	struct dirent *de;
-	DIR *dir;
-	int fd = -1;
-
-	dir = opendir("/sys/class/infiniband_verbs");
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir))) {
-		const char *drv, *subsys;
-
-		if (strncmp(de->d_name, "uverbs", 6))
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband_verbs/%s/ibdev", de->d_name);
-		if (uv_read_line(path, name, sizeof(name)))
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/device/driver", name);
-		drv = uv_link_base(path, link, sizeof(link));
-		if (strcmp(drv, "demo_rdma"))
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/device/subsystem", name);
-		subsys = uv_link_base(path, link, sizeof(link));
-		if ((bus == UV_BUS_PCI && strcmp(subsys, "pci")) ||
-		    (bus == UV_BUS_PLATFORM && strcmp(subsys, "platform")))
-			continue;
-		if (nth--)
-			continue;
-		snprintf(path, sizeof(path), "/dev/infiniband/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 && ibdev)
-			snprintf(ibdev, len, "%s", name);
-		break;
-	}
-	closedir(dir);
-	return fd;
 }
 
 /* --- device object */
@@ -328,6 +258,63 @@ static inline int _uv_reg_dmabuf_mr(int fd, __u32 pd, int dmabuf_fd,
 				       NULL));				\
 } while (0)
 
+/*
+ * --- the HCAs a test program uses
+ *
+ * Every program makes its own HCAs, so that it runs under any kselftest
+ * runner: before main(), as root, it creates UV_PLATFORM_HCAS platform
+ * HCAs through the driver's new_device file (as netdevsim's tests do), and
+ * removes them at exit. An HCA on a PCI function (the IOVA path behind an
+ * IOMMU) cannot be made: the PCI functions to use are named in DEMO_PCI_DEV
+ * (bus addresses, separated by commas), as the vfio selftests take theirs.
+ * A function not bound to demo_rdma is bound for the run and given back
+ * to its driver at exit. The program exits KSFT_SKIP when it cannot run at
+ * all: not root, or no demo_rdma driver. The driver module or debugfs,
+ * when the program had to load or mount them, are unloaded or unmounted at
+ * exit: no run leaves the host changed.
+ */
+#ifndef UV_PLATFORM_HCAS
+#define UV_PLATFORM_HCAS 2
+#endif
+#define UV_DRV_DIR	"/sys/bus/platform/drivers/demo_rdma"
+#define UV_MAX_PCI	4
+
+enum uv_bus { UV_BUS_ANY, UV_BUS_PCI, UV_BUS_PLATFORM };
+
+static struct {
+	pid_t owner;			/* the process that cleans up */
+	int nplat, npci;
+	int plat[UV_PLATFORM_HCAS + 1];	/* demo_rdma.<id> made by us */
+	char pci[UV_MAX_PCI][32];	/* DEMO_PCI_DEV functions */
+	bool pci_bound[UV_MAX_PCI];	/* bound by us: give back at exit */
+	bool loaded, mounted;
+} uv_prov;
+
+static inline int uv_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *line;
+
+	if (!f)
+		return -1;
+	line = fgets(buf, len, f);
+	fclose(f);
+	if (!line)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static inline const char *uv_link_base(const char *path, char *buf, size_t len)
+{
+	ssize_t n = readlink(path, buf, len - 1);
+
+	if (n < 0)
+		return "";
+	buf[n] = 0;
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
 /* Write @s to the file @path. Returns 0 or the errno. */
 static inline int uv_write_file(const char *path, const char *s)
 {
@@ -339,6 +326,225 @@ static inline int uv_write_file(const char *path, const char *s)
 	n = write(fd, s, strlen(s));
 	close(fd);
 	return n == (ssize_t)strlen(s) ? 0 : errno;
+}
+
+/* The first entry of directory @dir into @buf; 0 or -1. */
+static inline int uv_first_entry(const char *dir, char *buf, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= len)
+			continue;
+		memcpy(buf, de->d_name, strlen(de->d_name) + 1);
+		rc = 0;
+		break;
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Make the HCA of platform device demo_rdma.@id (new_device). Returns 0,
+ * or the errno: EEXIST when the id is taken.
+ */
+static inline int uv_new_hca(int id)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", id);
+	return uv_write_file(UV_DRV_DIR "/new_device", s);
+}
+
+/* Remove the HCA of demo_rdma.@id (del_device). Returns 0 or the errno. */
+static inline int uv_del_hca(int id)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", id);
+	return uv_write_file(UV_DRV_DIR "/del_device", s);
+}
+
+/*
+ * Make an HCA on a platform device with an id no other HCA has; returns
+ * the id, or -1.
+ */
+static inline int uv_new_hca_any(void)
+{
+	int i, id;
+
+	for (i = 0; i < 64; i++) {
+		id = 1000000 + (getpid() % 100000) * 64 + i;
+		if (!uv_new_hca(id))
+			return id;
+	}
+	return -1;
+}
+
+/*
+ * Open the uverbs device of the HCA on @dev (a device of sysfs bus
+ * @bus); @ibdev gets its name. Returns the fd or -1.
+ */
+static inline int uv_open_dev(const char *bus, const char *dev, char *ibdev,
+			      size_t len)
+{
+	char path[PATH_MAX], name[64], uverbs[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/infiniband",
+		 bus, dev);
+	if (uv_first_entry(path, name, sizeof(name)))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/infiniband_verbs",
+		 bus, dev);
+	if (uv_first_entry(path, uverbs, sizeof(uverbs)))
+		return -1;
+	snprintf(path, sizeof(path), "/dev/infiniband/%s", uverbs);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && ibdev)
+		snprintf(ibdev, len, "%s", name);
+	return fd;
+}
+
+/*
+ * Open the uverbs device of this program's @nth HCA on @bus (UV_BUS_ANY:
+ * the PCI HCAs, then the platform ones). Returns the fd, or -1 when there
+ * is no such HCA; @ibdev gets its name.
+ */
+static inline int uv_open_demo(enum uv_bus bus, int nth, char *ibdev,
+			       size_t len)
+{
+	char dev[64];
+
+	if (bus != UV_BUS_PLATFORM && nth < uv_prov.npci)
+		return uv_open_dev("pci", uv_prov.pci[nth], ibdev, len);
+	if (bus == UV_BUS_ANY)
+		nth -= uv_prov.npci;
+	if (bus == UV_BUS_PCI || nth >= uv_prov.nplat)
+		return -1;
+	snprintf(dev, sizeof(dev), "demo_rdma.%d", uv_prov.plat[nth]);
+	return uv_open_dev("platform", dev, ibdev, len);
+}
+
+/* Why uv_open_demo(@bus, ...) found no HCA: a skip reason. */
+static inline const char *uv_no_hca_why(enum uv_bus bus)
+{
+	if (bus == UV_BUS_PCI)
+		return uv_prov.npci ? "DEMO_PCI_DEV: a function did not bind to demo_rdma" :
+		       "no PCI HCA: DEMO_PCI_DEV names no PCI function for demo_rdma";
+	return "could not make a platform HCA through new_device";
+}
+
+/* Bind PCI function @bdf to demo_rdma for this run; 1 if we bound it. */
+static inline int uv_pci_bind(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *drv;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	drv = uv_link_base(path, link, sizeof(link));
+	if (!strcmp(drv, "demo_rdma"))
+		return 0;
+	if (*drv) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+			 bdf);
+		if (uv_write_file(path, bdf))
+			return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	if (uv_write_file(path, "demo_rdma"))
+		return -1;
+	uv_write_file("/sys/bus/pci/drivers_probe", bdf);
+	return 1;
+}
+
+/* Give a function uv_pci_bind() bound back to the driver it matches. */
+static inline void uv_pci_unbind(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	uv_write_file("/sys/bus/pci/drivers/demo_rdma/unbind", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	uv_write_file(path, "\n");
+	uv_write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+static inline void uv_unprovision(void)
+{
+	int i;
+
+	if (getpid() != uv_prov.owner)
+		return;
+	uv_prov.owner = 0;
+	for (i = 0; i < uv_prov.nplat; i++)
+		uv_del_hca(uv_prov.plat[i]);
+	for (i = 0; i < uv_prov.npci; i++)
+		if (uv_prov.pci_bound[i])
+			uv_pci_unbind(uv_prov.pci[i]);
+	if (uv_prov.loaded && system("modprobe -q -r demo_rdma"))
+		printf("# could not unload demo_rdma\n");
+	if (uv_prov.mounted)
+		umount("/sys/kernel/debug");
+}
+
+/* A runner's timeout ends the program with SIGTERM: clean up first. */
+static inline void uv_term(int sig)
+{
+	uv_unprovision();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline void uv_skip_program(const char *why)
+{
+	printf("TAP version 13\n1..0 # SKIP %s\n", why);
+	fflush(stdout);
+	uv_unprovision();
+	_exit(4);	/* KSFT_SKIP */
+}
+
+static void __attribute__((constructor)) uv_provision(void)
+{
+	char list[256], *bdf, *save;
+	int i, id;
+
+	uv_prov.owner = getpid();
+	if (geteuid())
+		uv_skip_program("demo HCA tests need root");
+	if (access(UV_DRV_DIR, F_OK)) {
+		if (system("modprobe -q demo_rdma 2>/dev/null") ||
+		    access(UV_DRV_DIR, F_OK))
+			uv_skip_program("no demo_rdma driver (CONFIG_INFINIBAND_DEMO)");
+		uv_prov.loaded = true;
+	}
+	if (access("/sys/kernel/debug/demo_model", F_OK) &&
+	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		uv_prov.mounted = true;
+	atexit(uv_unprovision);
+	signal(SIGTERM, uv_term);
+
+	for (i = 0; i < UV_PLATFORM_HCAS; i++) {
+		id = uv_new_hca_any();
+		if (id < 0)
+			break;
+		uv_prov.plat[uv_prov.nplat++] = id;
+	}
+	if (!getenv("DEMO_PCI_DEV"))
+		return;
+	snprintf(list, sizeof(list), "%s", getenv("DEMO_PCI_DEV"));
+	for (bdf = strtok_r(list, ", ", &save);
+	     bdf && uv_prov.npci < UV_MAX_PCI;
+	     bdf = strtok_r(NULL, ", ", &save)) {
+		i = uv_prov.npci++;
+		snprintf(uv_prov.pci[i], sizeof(uv_prov.pci[i]), "%s", bdf);
+		uv_prov.pci_bound[i] = uv_pci_bind(bdf) == 1;
+	}
 }
 
 /* --- what sysfs says about a device */
@@ -1102,42 +1308,109 @@ static inline void uv_post_recv(struct uv_qp *qp, __u64 addr, __u32 length,
 #define uv_err_post_send_cmd(e, qp, n) ASSERT_EQ(e, _uv_post_send_cmd(qp, n))
 #define uv_err_post_recv_cmd(e, qp, n) ASSERT_EQ(e, _uv_post_recv_cmd(qp, n))
 
-/* --- what the RDMA core tracks (rdma resource show) */
+/* --- what the RDMA core tracks (rdma resource show, over RDMA netlink) */
+
+/* The attributes of the @len bytes at @a, by type, into @tb[0..@max]. */
+static inline void uv_nla_parse(struct nlattr *a, int len, struct nlattr **tb,
+				int max)
+{
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       a->nla_len <= len) {
+		int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type <= max)
+			tb[type] = a;
+		len -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+}
+
+#define UV_NLA_DATA(a)	((void *)((char *)(a) + NLA_HDRLEN))
+#define UV_NLA_LEN(a)	((int)(a)->nla_len - NLA_HDRLEN)
+
+/* One device's RES_GET answer: its summary counts, if it is @ibdev. */
+static inline void uv_res_msg(struct nlmsghdr *h, const char *ibdev,
+			      const char * const *types, unsigned int n,
+			      long *out)
+{
+	struct nlattr *tb[RDMA_NLDEV_ATTR_MAX], *ent[RDMA_NLDEV_ATTR_MAX];
+	struct nlattr *e, *name, *curr;
+	int len, max = RDMA_NLDEV_ATTR_MAX - 1;
+	unsigned int i;
+
+	uv_nla_parse(NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, tb, max);
+	if (!tb[RDMA_NLDEV_ATTR_DEV_NAME] ||
+	    strcmp(UV_NLA_DATA(tb[RDMA_NLDEV_ATTR_DEV_NAME]), ibdev) ||
+	    !tb[RDMA_NLDEV_ATTR_RES_SUMMARY])
+		return;
+	e = UV_NLA_DATA(tb[RDMA_NLDEV_ATTR_RES_SUMMARY]);
+	len = UV_NLA_LEN(tb[RDMA_NLDEV_ATTR_RES_SUMMARY]);
+	while (len >= NLA_HDRLEN && e->nla_len >= NLA_HDRLEN &&
+	       e->nla_len <= len) {
+		uv_nla_parse(UV_NLA_DATA(e), UV_NLA_LEN(e), ent, max);
+		name = ent[RDMA_NLDEV_ATTR_RES_SUMMARY_ENTRY_NAME];
+		curr = ent[RDMA_NLDEV_ATTR_RES_SUMMARY_ENTRY_CURR];
+		for (i = 0; name && curr && i < n; i++) {
+			__u64 v;
+
+			if (strcmp(UV_NLA_DATA(name), types[i]))
+				continue;
+			memcpy(&v, UV_NLA_DATA(curr), sizeof(v));
+			out[i] = v;
+		}
+		len -= NLA_ALIGN(e->nla_len);
+		e = (struct nlattr *)((char *)e + NLA_ALIGN(e->nla_len));
+	}
+}
 
 /*
  * The counts of @n object types (@types: "pd", "cq", "qp", "mr", "ctx",
- * ...) of @ibdev, in @out; -1 for a type the tool did not report. One
- * run of the tool; returns 0, or -1 if it could not be run.
+ * ...) of @ibdev, in @out, as `rdma resource show` reports them; -1 for a
+ * type the kernel did not report. Asks the kernel directly (an RDMA
+ * netlink RES_GET dump), so no tool is needed; returns 0, or -1 if the
+ * dump failed.
  */
 static inline int uv_res_counts(const char *ibdev, const char * const *types,
 				unsigned int n, long *out)
 {
-	char line[512], key[32], tag[80];
+	struct nlmsghdr req = {
+		.nlmsg_len = NLMSG_LENGTH(0),
+		.nlmsg_type = RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
+					       RDMA_NLDEV_CMD_RES_GET),
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nlmsg_seq = 1,
+	};
+	static char buf[65536];
+	struct nlmsghdr *h;
 	unsigned int i;
-	FILE *f;
-	char *p;
-	long val;
-	int len;
+	int fd, len, rc = -1;
 
 	for (i = 0; i < n; i++)
 		out[i] = -1;
-	f = popen("rdma resource show 2>/dev/null", "r");
-	if (!f)
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_RDMA);
+	if (fd < 0)
 		return -1;
-	snprintf(tag, sizeof(tag), " %s: ", ibdev);
-	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, tag);
-		if (!p)
-			continue;
-		p += strlen(tag);
-		while (sscanf(p, "%31s %ld%n", key, &val, &len) == 2) {
-			for (i = 0; i < n; i++)
-				if (!strcmp(key, types[i]))
-					out[i] = val;
-			p += len;
+	if (send(fd, &req, req.nlmsg_len, 0) != (ssize_t)req.nlmsg_len)
+		goto out;
+	for (;;) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len <= 0)
+			goto out;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			uv_res_msg(h, ibdev, types, n, out);
 		}
 	}
-	return pclose(f) ? -1 : 0;
+out:
+	close(fd);
+	return rc;
 }
 
 /* The number of @type objects of @ibdev, or -1. */
