@@ -291,8 +291,9 @@ static bool dmod_running(struct dmod_dev *mdev)
 	       !(READ_ONCE(mdev->status) & DEMO_STATUS_FATAL);
 }
 
-static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
-			    u64 info)
+/* Post an event whatever the status says; see dmod_post_event(). */
+static void __dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
+			      u64 info)
 {
 	struct demo_eqe eqe = {
 		.type = cpu_to_le16(type),
@@ -301,8 +302,6 @@ static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 		.info = cpu_to_le64(info),
 	};
 
-	if (!dmod_running(mdev))
-		return;
 	if (!mdev->eq_depth || mdev->eq_pi - READ_ONCE(mdev->eq_ci) >= mdev->eq_depth) {
 		/* EQ overrun: the device stops; the driver sees FATAL. */
 		WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
@@ -322,6 +321,13 @@ static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 		WRITE_ONCE(mdev->irq_armed, false);
 		irq_work_queue(&mdev->irq_work);
 	}
+}
+
+static void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
+			    u64 info)
+{
+	if (dmod_running(mdev))
+		__dmod_post_event(mdev, type, param, info);
 }
 
 /* --- completions */
@@ -1814,8 +1820,13 @@ DEFINE_DEBUGFS_ATTRIBUTE(dmod_drop_cmds_fops, NULL, dmod_drop_cmds_set,
 void dmod_fail(struct dmod_dev *mdev)
 {
 	mutex_lock(&mdev->lock);
-	dmod_post_event(mdev, DEMO_EQE_FATAL, 0, 0);
+	/*
+	 * The status first, as silicon sets it before it interrupts: the
+	 * event's handler may run at once and read it.
+	 */
 	WRITE_ONCE(mdev->status, mdev->status | DEMO_STATUS_FATAL);
+	if (READ_ONCE(mdev->ctrl) & DEMO_CTRL_ENABLE)
+		__dmod_post_event(mdev, DEMO_EQE_FATAL, 0, 0);
 	mutex_unlock(&mdev->lock);
 }
 
