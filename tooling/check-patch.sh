@@ -93,7 +93,7 @@ check_patch() {
 	step w1-sparse
 
 	# The rdma kselftests, when the patch touches them: they build against
-	# this patch's uapi headers, and warn about nothing in its files.
+	# this patch's uapi headers, and warn about nothing at all.
 	mapfile -t tfiles < <(git diff --name-only --diff-filter=AM "$c~" "$c" -- tools/testing/selftests/rdma/ |
 		grep -E '\.[ch]$|/Makefile$' || true)
 	if [ ${#tfiles[@]} -gt 0 ]; then
@@ -105,9 +105,10 @@ check_patch() {
 			echo "rdma kselftests: build failed" >>"$LOGS/$name.warn"
 			tail -n 20 "$LOGS/$name.ksft" >>"$LOGS/$name.warn"
 		fi
-		for f in "${tfiles[@]}"; do
-			grep -E "(^|/)${f##*/}:[0-9]+(:[0-9]+)?: (warning|error)" "$LOGS/$name.ksft" || true
-		done >>"$LOGS/$name.warn"
+		# Every warning counts, wherever gcc places it: one in a
+		# program's code inlined into the harness's macros is reported
+		# at kselftest_harness.h (the rdma programs are all ours).
+		grep -E ": (warning|error):" "$LOGS/$name.ksft" >>"$LOGS/$name.warn" || true
 		rm -rf "$BUILD/kselftest-check"
 		step kselftests
 	fi
@@ -177,7 +178,7 @@ check_patch() {
 			# A rule only matches files that name one of its Keywords
 			# (spatch's own prefilter); the patch can only change what
 			# it reports in the files it touches.
-			read -ra kw <<<"$(sed -n 's|^// Keywords:||p' "$r" | head -n 1 | tr ',' ' ')"
+			read -ra kw <<<"$(sed -n 's|^// Keywords:||p' "$r" | tr ',\n' '  ')"
 			pat=()
 			for w in "${kw[@]}"; do pat+=(-e "$w"); done
 			if [ ${#pat[@]} -gt 0 ] && ! printf '%s\n' "${csrc[@]}" |

@@ -6,7 +6,7 @@
 #
 # usage: cocci-tree.sh LINUX_TREE RULES_DIR [OUT_DIR]
 #
-# The key identifiers are the words of the rule's "// Keywords:" line; every
+# The key identifiers are the words of the rule's "// Keywords:" lines; every
 # rule lists there the API names at least one of which a matching file must
 # contain, so the grep is a superset of what the rule can match.  spatch is
 # then run in report mode, one file at a time (--file-groups, --jobs 1),
@@ -54,7 +54,7 @@ printf '%-34s %6s %6s %8s\n' "rule" "files" "hits" "time(s)"
 for rule in $(find "$rules_dir" -name "${RULES:-*}.cocci" | sort); do
 	name=$(basename "$rule" .cocci)
 	opts=$(sed -n 's|^// Options:||p' "$rule" | head -n 1)
-	words=$(sed -n 's|^// Keywords:||p' "$rule" | head -n 1 |
+	words=$(sed -n 's|^// Keywords:||p' "$rule" |
 		tr ',' ' ' | tr -s ' ' '\n' | grep -E '^[A-Za-z_][A-Za-z0-9_]*$' |
 		paste -sd '|' -)
 	if [ -z "$words" ]; then

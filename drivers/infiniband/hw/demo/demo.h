@@ -19,6 +19,17 @@
 #define DEMO_MAX_RD_ATOM	16
 #define DEMO_PKEY_DEFAULT	0xffff
 
+struct demo_dev;
+
+/**
+ * typedef demo_event_fn - hands one type of device event to its owner
+ * @dev: the HCA
+ * @param: the event's parameter: a CQ or QP number, an MR key, ...
+ *
+ * Context: hard interrupt context, from the event queue's interrupt.
+ */
+typedef void (*demo_event_fn)(struct demo_dev *dev, u32 param);
+
 /**
  * struct demo_dev - one demo HCA
  * @ibdev: the RDMA core device, first so container_of() is free
@@ -34,12 +45,17 @@
  *	fatal error) and was reset: it does no DMA any more, and commands
  *	that release device state succeed in software
  * @fatal_work: resets the device after a fatal error event
+ * @flush_work: once the device was reset, tells the consumers of its
+ *	kernel CQs to poll, where the driver completes what the device will
+ *	not (see demo_flush_work())
  * @cmdq: command ring (coherent DMA memory)
  * @cmdq_dma: device address of @cmdq
  * @cmdq_pi: commands posted
  * @eq: event ring (coherent DMA memory)
  * @eq_dma: device address of @eq
  * @eq_ci: events consumed
+ * @events: the handler of each event type the command layer does not
+ *	handle itself, by type (see demo_hw_init())
  * @cq_xa: CQs by device CQ number, for completion events
  * @qp_xa: QPs by QP number, for completions and QP events
  * @link_up: port state, from port change events
@@ -61,12 +77,14 @@ struct demo_dev {
 	struct completion cmd_done;
 	bool cmd_dead;
 	struct work_struct fatal_work;
+	struct work_struct flush_work;
 	struct demo_cmd *cmdq;
 	dma_addr_t cmdq_dma;
 	u32 cmdq_pi;
 	struct demo_eqe *eq;
 	dma_addr_t eq_dma;
 	u32 eq_ci;
+	const demo_event_fn *events;
 	struct xarray cq_xa;
 	struct xarray qp_xa;
 	int mr_backend;
@@ -256,7 +274,7 @@ static inline void demo_bench_exit(void) { }
 
 /* demo_cmd.c */
 int demo_cmd_exec(struct demo_dev *dev, struct demo_cmd *cmd);
-int demo_hw_init(struct demo_dev *dev);
+int demo_hw_init(struct demo_dev *dev, const demo_event_fn *events);
 void demo_hw_fini(struct demo_dev *dev);
 
 /* demo_mem.c */
@@ -335,6 +353,9 @@ struct rdma_hw_stats *demo_alloc_hw_port_stats(struct ib_device *ibdev,
 					       u32 port);
 int demo_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
 		      u32 port, int index);
+void demo_port_event(struct demo_dev *dev, u32 up);
+void demo_cq_event(struct demo_dev *dev, u32 cqn);
+void demo_flush_work(struct work_struct *work);
 
 /* demo_qp.c */
 int demo_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
@@ -350,5 +371,7 @@ int demo_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		   const struct ib_recv_wr **bad_wr);
 void demo_qp_complete(struct demo_qp *qp, struct demo_cqe *cqe,
 		      struct ib_wc *wc);
+void demo_qp_event(struct demo_dev *dev, u32 qpn);
+int demo_qp_flush(struct demo_qp *qp, bool recv, struct ib_wc *wc, int n);
 
 #endif /* _DEMO_H_ */

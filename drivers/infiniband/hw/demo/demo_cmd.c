@@ -36,8 +36,10 @@ static int demo_cmd_errno(u16 status)
 }
 
 /*
- * Commands that only release what the device holds: after a reset the
- * device holds nothing, so they succeed without it.
+ * Commands that only release what the device holds, or move a QP to where
+ * it holds no work (ERR, RESET): after a reset the device holds nothing,
+ * so they succeed without it. ib_drain_qp() on a dead device thus finds
+ * its QPs moved to ERR and their work flushed (demo_poll_flush()).
  */
 static bool demo_cmd_releases(const struct demo_cmd *cmd)
 {
@@ -47,6 +49,11 @@ static bool demo_cmd_releases(const struct demo_cmd *cmd)
 	case DEMO_CMD_DESTROY_MR:
 	case DEMO_CMD_INVALIDATE_MR:
 		return true;
+	case DEMO_CMD_MODIFY_QP:
+		/* to ERR or RESET: the driver flushes the QP's work itself */
+		return (le32_to_cpu(cmd->qp.mask) & DEMO_QP_ATTR_STATE) &&
+		       (le32_to_cpu(cmd->qp.state) == DEMO_QPS_ERR ||
+			le32_to_cpu(cmd->qp.state) == DEMO_QPS_RESET);
 	default:
 		return false;
 	}
@@ -73,6 +80,8 @@ static void demo_reset(struct demo_dev *dev)
 	demo_write(dev, DEMO_REG_CTRL, 0);
 	WRITE_ONCE(dev->cmd_dead, true);
 	WRITE_ONCE(dev->link_up, false);
+	/* The kernel QPs' work completes in software, with flush errors. */
+	schedule_work(&dev->flush_work);
 	/* Unregistering flushes the event; unregistered, nobody listens. */
 	if (ib_device_try_get(&dev->ibdev)) {
 		ib_dispatch_event(&ev);
@@ -150,38 +159,12 @@ out:
 	return err;
 }
 
-static void demo_port_event(struct demo_dev *dev, bool up)
-{
-	struct ib_event ev = {
-		.device = &dev->ibdev,
-		.element.port_num = DEMO_PORT,
-		.event = up ? IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR,
-	};
-
-	WRITE_ONCE(dev->link_up, up);
-	ib_dispatch_event(&ev);
-}
-
-static void demo_qp_event(struct demo_dev *dev, u32 qpn)
-{
-	struct demo_qp *qp = xa_load(&dev->qp_xa, qpn);
-	struct ib_event ev = {
-		.device = &dev->ibdev,
-		.event = IB_EVENT_QP_FATAL,
-	};
-
-	if (!qp || !qp->ibqp.event_handler)
-		return;
-	ev.element.qp = &qp->ibqp;
-	qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
-}
-
 /* The interrupt handler: runs in hard interrupt context. */
 static void demo_eq_irq(void *ctx)
 {
 	struct demo_dev *dev = ctx;
 	u32 mask = (1U << DEMO_EQ_LOG_DEPTH) - 1;
-	struct demo_cq *cq;
+	u16 type;
 
 	for (;;) {
 		struct demo_eqe *eqe = &dev->eq[dev->eq_ci & mask];
@@ -191,28 +174,10 @@ static void demo_eq_irq(void *ctx)
 		    !READ_ONCE(eqe->type))
 			break;
 		dma_rmb();
-		switch (le16_to_cpu(eqe->type)) {
-		case DEMO_EQE_COMP:
-			rcu_read_lock();
-			cq = xa_load(&dev->cq_xa, le32_to_cpu(eqe->param));
-			if (cq && cq->ibcq.comp_handler)
-				cq->ibcq.comp_handler(&cq->ibcq,
-						      cq->ibcq.cq_context);
-			rcu_read_unlock();
-			break;
+		type = le16_to_cpu(eqe->type);
+		switch (type) {
 		case DEMO_EQE_CMD_DONE:
 			complete(&dev->cmd_done);
-			break;
-		case DEMO_EQE_QP_FATAL:
-			rcu_read_lock();
-			demo_qp_event(dev, le32_to_cpu(eqe->param));
-			rcu_read_unlock();
-			break;
-		case DEMO_EQE_PORT_CHANGE:
-			demo_port_event(dev, le32_to_cpu(eqe->param));
-			break;
-		case DEMO_EQE_MR_MISS:
-			demo_dmabuf_miss(dev, le32_to_cpu(eqe->param));
 			break;
 		case DEMO_EQE_FATAL:
 			/* a command in flight will not complete: stop waiting */
@@ -220,7 +185,13 @@ static void demo_eq_irq(void *ctx)
 			schedule_work(&dev->fatal_work);
 			break;
 		default:
-			/* DMA faults are counted by the device (hw stats). */
+			/*
+			 * The others go to the objects that own them. DMA
+			 * faults have no handler: the device counts them (hw
+			 * stats).
+			 */
+			if (type < DEMO_EQE_NR && dev->events[type])
+				dev->events[type](dev, le32_to_cpu(eqe->param));
 			break;
 		}
 		eqe->type = 0;
@@ -232,10 +203,13 @@ static void demo_eq_irq(void *ctx)
 /**
  * demo_hw_init - attach to the device and bring up its control rings
  * @dev: the HCA
+ * @events: the handler of each event type, by type: the others than
+ *	command completions and fatal errors, which this file handles; none
+ *	for a type the driver ignores
  *
  * Return: 0 or an errno.
  */
-int demo_hw_init(struct demo_dev *dev)
+int demo_hw_init(struct demo_dev *dev, const demo_event_fn *events)
 {
 	size_t cmdq_size = sizeof(*dev->cmdq) << DEMO_CMDQ_LOG_DEPTH;
 	size_t eq_size = sizeof(*dev->eq) << DEMO_EQ_LOG_DEPTH;
@@ -244,6 +218,7 @@ int demo_hw_init(struct demo_dev *dev)
 	mutex_init(&dev->cmd_lock);
 	init_completion(&dev->cmd_done);
 	INIT_WORK(&dev->fatal_work, demo_fatal_work);
+	dev->events = events;
 	dev->hw = dmod_attach(dev->dma_dev, dev->index + 1);
 	if (IS_ERR(dev->hw))
 		return PTR_ERR(dev->hw);
@@ -297,6 +272,7 @@ void demo_hw_fini(struct demo_dev *dev)
 	demo_write(dev, DEMO_REG_CTRL, 0);
 	/* no event raises another reset: the device is stopped */
 	cancel_work_sync(&dev->fatal_work);
+	cancel_work_sync(&dev->flush_work);
 	dmod_detach(dev->hw);
 	dma_free_coherent(dev->dma_dev, sizeof(*dev->eq) << DEMO_EQ_LOG_DEPTH,
 			  dev->eq, dev->eq_dma);

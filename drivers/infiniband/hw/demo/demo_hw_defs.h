@@ -228,6 +228,7 @@ enum demo_eqe_type {
 	DEMO_EQE_DMA_FAULT,		/* param: qpn or 0 */
 	DEMO_EQE_MR_MISS,		/* param: MR key without a translation */
 	DEMO_EQE_FATAL,			/* the device failed and stopped */
+	DEMO_EQE_NR
 };
 
 struct demo_eqe {

@@ -737,6 +737,70 @@ static void demo_test_dead_peer(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, memchr_inv(c->a.buf, 0, SZ_4K));
 }
 
+/*
+ * A device that was reset completes its kernel QPs' work in software:
+ * receives posted before the reset and sends posted after it come back
+ * with flush errors, each once, and ib_drain_qp() on a QP whose CQ the
+ * core polls returns (its drain work requests are flushed too).
+ */
+static void demo_test_reset_flush(struct kunit *test)
+{
+	struct t_ctx *c = test->priv;
+	struct ib_qp_init_attr init = {
+		.qp_type = IB_QPT_RC,
+		.sq_sig_type = IB_SIGNAL_REQ_WR,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct t_port_events ev = {};
+	unsigned long seen = 0;
+	struct ib_qp *qp;
+	struct ib_cq *cq;
+	struct ib_wc wc;
+	int i;
+
+	cq = ib_alloc_cq(c->b.ib, NULL, 16, 0, IB_POLL_WORKQUEUE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cq));
+	init.send_cq = cq;
+	init.recv_cq = cq;
+	qp = ib_create_qp(c->b.pd, &init);
+	if (IS_ERR(qp)) {
+		ib_free_cq(cq);
+		KUNIT_FAIL_AND_ABORT(test, "ib_create_qp: %ld", PTR_ERR(qp));
+	}
+	KUNIT_EXPECT_EQ(test, 0, t_modify(qp, IB_QPS_INIT, 0, 0, 0));
+
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, 0, t_post_recv(&c->b, 0, 8, i));
+	INIT_IB_EVENT_HANDLER(&ev.handler, c->b.ib, t_port_event);
+	ib_register_event_handler(&ev.handler);
+	dmod_fail(c->b.dev->hw);
+	KUNIT_EXPECT_EQ(test, 0, t_wait_count(&ev.fatal, 1));
+	ib_unregister_event_handler(&ev.handler);
+	KUNIT_EXPECT_EQ(test, 0, t_post(&c->b, IB_WR_SEND, 0, 8, 0, 0, 4));
+	KUNIT_EXPECT_EQ(test, 0, t_post(&c->b, IB_WR_RDMA_WRITE, 0, 8,
+					c->a.dma, 0, 5));
+
+	for (i = 0; i < 6; i++) {
+		if (t_poll(&c->b, &wc)) {
+			KUNIT_FAIL(test, "%d of 6 completions", i);
+			break;
+		}
+		KUNIT_EXPECT_EQ(test, wc.status, IB_WC_WR_FLUSH_ERR);
+		KUNIT_EXPECT_PTR_EQ(test, wc.qp, c->b.qp);
+		if (wc.wr_id < 6)
+			seen |= BIT(wc.wr_id);
+		if (wc.wr_id < 4)
+			KUNIT_EXPECT_EQ(test, wc.opcode, IB_WC_RECV);
+	}
+	KUNIT_EXPECT_EQ(test, seen, 0x3fUL);
+	KUNIT_EXPECT_EQ(test, 0, ib_poll_cq(c->b.cq, 1, &wc));
+
+	ib_drain_qp(qp);
+	KUNIT_EXPECT_EQ(test, 0, ib_destroy_qp(qp));
+	ib_free_cq(cq);
+}
+
 static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE_PARAM(demo_test_send_recv, t_size_gen_params),
 	KUNIT_CASE_PARAM(demo_test_write_read, t_size_gen_params),
@@ -755,6 +819,7 @@ static struct kunit_case demo_data_path_cases[] = {
 	KUNIT_CASE(demo_test_huge_wr),
 	KUNIT_CASE(demo_test_link_down),
 	KUNIT_CASE(demo_test_dead_peer),
+	KUNIT_CASE(demo_test_reset_flush),
 	{}
 };
 

@@ -72,6 +72,18 @@ static const struct ib_device_ops demo_dev_ops = {
 };
 
 /* Ask the device for its limits, through a DMA buffer as hardware would. */
+/*
+ * The device's events, each handed to the object that owns it; the
+ * command layer (demo_cmd.c) handles command completions and fatal errors
+ * itself, and calls nothing else.
+ */
+static const demo_event_fn demo_events[DEMO_EQE_NR] = {
+	[DEMO_EQE_COMP] = demo_cq_event,
+	[DEMO_EQE_QP_FATAL] = demo_qp_event,
+	[DEMO_EQE_PORT_CHANGE] = demo_port_event,
+	[DEMO_EQE_MR_MISS] = demo_dmabuf_miss,
+};
+
 static int demo_query_hw(struct demo_dev *dev)
 {
 	struct demo_cmd cmd = { .opcode = cpu_to_le16(DEMO_CMD_QUERY_DEVICE) };
@@ -196,8 +208,9 @@ static struct demo_dev *demo_add(struct device *dma_dev)
 	xa_init_flags(&dev->cq_xa, XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&dev->qp_xa, XA_FLAGS_LOCK_IRQ);
 	demo_dmabuf_init(dev);
+	INIT_WORK(&dev->flush_work, demo_flush_work);
 
-	err = demo_hw_init(dev);
+	err = demo_hw_init(dev, demo_events);
 	if (err)
 		goto err_dealloc;
 	err = demo_query_hw(dev);

@@ -188,22 +188,12 @@ static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
 {
 	struct ib_umem *umem = &m->dmabuf->umem;
 	struct ib_block_iter biter;
-	struct scatterlist *sg;
-	dma_addr_t next = 0;
 	unsigned long pgsz;
-	bool contig = true;
 	size_t i = 0;
-	int n;
 
-	for_each_sgtable_dma_sg(&umem->sgt_append.sgt, sg, n) {
-		if (n && sg_dma_address(sg) != next)
-			contig = false;
-		next = sg_dma_address(sg) + sg_dma_len(sg);
-	}
-	if (contig) {
+	if (ib_umem_is_contiguous(umem)) {
 		m->mode = DEMO_MR_RANGE;
-		m->addr = sg_dma_address(umem->sgt_append.sgt.sgl) +
-			  ib_umem_offset(umem);
+		m->addr = ib_umem_start_dma_addr(umem);
 		m->entries = 1;
 		return 0;
 	}
@@ -247,27 +237,33 @@ static bool demo_dma_bounces(struct demo_dev *dev, dma_addr_t addr)
  */
 int demo_umem_dmabuf_map(struct demo_dev *dev, struct demo_umem *m, u64 virt)
 {
-	struct scatterlist *sg;
-	int err, i;
+	struct ib_block_iter biter;
+	int err;
 
 	dma_resv_assert_held(m->dmabuf->attach->dmabuf->resv);
 	err = ib_umem_dmabuf_map_pages(m->dmabuf);
 	if (err)
 		return err;
+	err = demo_umem_dmabuf_xlate(dev, m, virt);
+	if (err)
+		goto err_unmap;
 	/*
 	 * The exporter chose the mapping; one that needs syncs (a bounce
 	 * buffer) is refused, as user MRs are: RDMA has no point at which
-	 * to sync.
+	 * to sync. (The translation set the umem's iova, which the block
+	 * iterator counts from.)
 	 */
-	for_each_sgtable_dma_sg(&m->dmabuf->umem.sgt_append.sgt, sg, i) {
-		if (demo_dma_bounces(dev, sg_dma_address(sg))) {
-			ib_umem_dmabuf_unmap_pages(m->dmabuf);
-			return -EIO;
+	rdma_umem_for_each_dma_block(&m->dmabuf->umem, &biter, PAGE_SIZE) {
+		if (demo_dma_bounces(dev, rdma_block_iter_dma_address(&biter))) {
+			demo_umem_put_pbl(dev, m);
+			err = -EIO;
+			goto err_unmap;
 		}
 	}
-	err = demo_umem_dmabuf_xlate(dev, m, virt);
-	if (err)
-		ib_umem_dmabuf_unmap_pages(m->dmabuf);
+	return 0;
+
+err_unmap:
+	ib_umem_dmabuf_unmap_pages(m->dmabuf);
 	return err;
 }
 

@@ -42,6 +42,31 @@ static int demo_qp_cmd(struct demo_dev *dev, u16 opcode, u32 qpn)
 	return demo_cmd_exec(dev, &cmd);
 }
 
+/**
+ * demo_qp_event - the device moved a QP to the error state
+ * @dev: the HCA
+ * @qpn: the QP's number
+ *
+ * Context: hard interrupt context.
+ */
+void demo_qp_event(struct demo_dev *dev, u32 qpn)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.event = IB_EVENT_QP_FATAL,
+	};
+	struct demo_qp *qp;
+
+	/* demo_qp_destroy_hw() waits for RCU before the QP is freed. */
+	rcu_read_lock();
+	qp = xa_load(&dev->qp_xa, qpn);
+	if (qp && qp->ibqp.event_handler) {
+		ev.element.qp = &qp->ibqp;
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+	}
+	rcu_read_unlock();
+}
+
 /* The device drops the QP's outstanding work and forgets it. */
 static int demo_qp_destroy_hw(struct demo_dev *dev, struct demo_qp *qp)
 {
@@ -488,6 +513,9 @@ out:
 	spin_unlock_irqrestore(&qp->lock, flags);
 	if (err)
 		*bad_wr = wr;
+	/* A dead device completes nothing: the driver flushes the work. */
+	if (READ_ONCE(dev->cmd_dead))
+		schedule_work(&dev->flush_work);
 	return err;
 }
 
@@ -534,7 +562,43 @@ out:
 	spin_unlock_irqrestore(&qp->lock, flags);
 	if (err)
 		*bad_wr = wr;
+	/* A dead device completes nothing: the driver flushes the work. */
+	if (READ_ONCE(dev->cmd_dead))
+		schedule_work(&dev->flush_work);
 	return err;
+}
+
+/**
+ * demo_qp_flush - complete a kernel QP's work requests in software
+ * @qp: the QP, on a device that was reset
+ * @recv: the receive queue, else the send queue
+ * @wc: where the completions go
+ * @n: room in @wc
+ *
+ * Context: under RCU with the queue's CQ lock held.
+ * Return: the completions written, each a flush error.
+ */
+int demo_qp_flush(struct demo_qp *qp, bool recv, struct ib_wc *wc, int n)
+{
+	struct demo_wq *wq = recv ? &qp->rq : &qp->sq;
+	int k;
+
+	if (qp->uq)
+		return 0;
+	spin_lock(&qp->lock);
+	for (k = 0; k < n && wq->ci != wq->pi; k++) {
+		memset(&wc[k], 0, sizeof(wc[k]));
+		wc[k].wr_id = wq->wr_id[wq->ci & (wq->depth - 1)];
+		wc[k].status = IB_WC_WR_FLUSH_ERR;
+		wc[k].opcode = recv ? IB_WC_RECV : IB_WC_SEND;
+		wc[k].qp = &qp->ibqp;
+		wc[k].port_num = DEMO_PORT;
+		WRITE_ONCE(wq->ci, wq->ci + 1);
+	}
+	if (k)
+		qp->state = IB_QPS_ERR;
+	spin_unlock(&qp->lock);
+	return k;
 }
 
 /**

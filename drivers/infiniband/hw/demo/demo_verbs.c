@@ -197,6 +197,75 @@ static int demo_cq_cmd_create(struct demo_dev *dev, struct demo_cq *cq,
 }
 
 /* Make the device forget the CQ; no completion event for it after this. */
+/**
+ * demo_port_event - the port's link went up or down
+ * @dev: the HCA
+ * @up: DEMO_EQE_PORT_CHANGE's parameter: 1 up, 0 down
+ *
+ * Context: hard interrupt context.
+ */
+void demo_port_event(struct demo_dev *dev, u32 up)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = DEMO_PORT,
+		.event = up ? IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR,
+	};
+
+	WRITE_ONCE(dev->link_up, !!up);
+	ib_dispatch_event(&ev);
+}
+
+/**
+ * demo_cq_event - the device wrote a CQE to an armed CQ
+ * @dev: the HCA
+ * @cqn: the CQ's number
+ *
+ * Context: hard interrupt context.
+ */
+void demo_cq_event(struct demo_dev *dev, u32 cqn)
+{
+	struct demo_cq *cq;
+
+	/* demo_cq_destroy_hw() waits for RCU before the CQ is freed. */
+	rcu_read_lock();
+	cq = xa_load(&dev->cq_xa, cqn);
+	if (cq && cq->ibcq.comp_handler)
+		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
+	rcu_read_unlock();
+}
+
+/**
+ * demo_flush_work - completion events for a device that was reset
+ * @work: the device's flush_work
+ *
+ * A device that was reset writes no CQE and raises no interrupt; the
+ * driver completes its kernel QPs' work requests, with flush errors, when
+ * their CQs are polled (demo_poll_flush()). This tells the CQs' consumers
+ * to poll, as the interrupt would: at the reset, and after each post to
+ * the dead device (ib_drain_qp() posts and waits). It runs apart from the
+ * posting thread, as an interrupt would, and with interrupts off, the
+ * context completion handlers are written for. User CQs are polled by
+ * their process, which got the fatal event.
+ */
+void demo_flush_work(struct work_struct *work)
+{
+	struct demo_dev *dev = container_of(work, struct demo_dev, flush_work);
+	struct demo_cq *cq;
+	unsigned long i;
+
+	/* demo_cq_destroy_hw() waits for RCU before the CQ is freed. */
+	rcu_read_lock();
+	xa_for_each(&dev->cq_xa, i, cq) {
+		if (cq->uq || !cq->ibcq.comp_handler)
+			continue;
+		local_irq_disable();
+		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
+		local_irq_enable();
+	}
+	rcu_read_unlock();
+}
+
 static int demo_cq_destroy_hw(struct demo_dev *dev, struct demo_cq *cq)
 {
 	struct demo_cmd cmd = {
@@ -422,6 +491,33 @@ void demo_cq_clean(struct demo_cq *cq, u32 qpn)
 	spin_unlock_irqrestore(&cq->lock, flags);
 }
 
+/*
+ * A device that was reset completes nothing more: once the CQEs it wrote
+ * are polled, the work requests it was given, and those posted since,
+ * complete here with flush errors, as those of a QP in the error state
+ * do. Called with the CQ lock held.
+ */
+static int demo_poll_flush(struct demo_dev *dev, struct demo_cq *cq,
+			   int num_entries, struct ib_wc *wc)
+{
+	struct demo_qp *qp;
+	unsigned long i;
+	int n = 0;
+
+	/* demo_qp_destroy_hw() waits for RCU before the QP is freed. */
+	rcu_read_lock();
+	xa_for_each(&dev->qp_xa, i, qp) {
+		if (qp->ibqp.send_cq == &cq->ibcq)
+			n += demo_qp_flush(qp, false, wc + n, num_entries - n);
+		if (qp->ibqp.recv_cq == &cq->ibcq)
+			n += demo_qp_flush(qp, true, wc + n, num_entries - n);
+		if (n == num_entries)
+			break;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
 int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
 {
 	struct demo_dev *dev = to_demo_dev(ibcq->device);
@@ -444,6 +540,8 @@ int demo_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
 	if (cq->ci != ci0)
 		dmod_reg_write(dev->hw, DEMO_DB_CQ_CI,
 			       FIELD_PREP(DEMO_DB_QPN, cq->cqn) | cq->ci);
+	if (n < num_entries && READ_ONCE(dev->cmd_dead))
+		n += demo_poll_flush(dev, cq, num_entries - n, wc + n);
 	spin_unlock_irqrestore(&cq->lock, flags);
 	return n;
 }

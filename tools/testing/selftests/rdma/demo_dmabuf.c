@@ -565,6 +565,70 @@ TEST_F(demo_dmabuf, large_segments)
 	}
 }
 
+/*
+ * RC traffic with the dma-buf MR on one end: the peer, a second HCA (the
+ * second platform HCA, or a platform HCA for the PCI variants) with an MR
+ * of ordinary user memory, writes into the dma-buf and reads from it; a
+ * send gathers from it and a receive lands in it. The CPU checks every
+ * byte through its own mapping of the dma-buf.
+ */
+TEST_F(demo_dmabuf, rc_traffic)
+{
+	const __u64 iova = 0x7f0000000000ULL;
+	struct uv_end p = { .fd = -1 }, q = { .fd = -1 };
+	unsigned char *cpu = self->e.cpu, *buf;
+	__u32 bh, bkey, mh, mkey;
+	__u64 va;
+
+	ASSERT_EQ(0, uv_end_open(&p, variant->bus, 0));
+	ASSERT_EQ(0, uv_end_open(&q, UV_BUS_PLATFORM,
+				 variant->bus == UV_BUS_PLATFORM));
+	ASSERT_STRNE(p.ibdev, q.ibdev);
+	buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	va = (uintptr_t)buf;
+	uv_reg_mr(q.fd, q.pd, buf, 4 * PG, va, UV_RC_ACCESS, &mh, &mkey);
+	uv_reg_dmabuf_mr(p.fd, p.pd, self->e.dbuf, 0, 4 * PG, iova,
+			 UV_RC_ACCESS, &bh, &bkey);
+	uv_qp_connect(&p.qp, UV_RC_ACCESS, uv_lid(q.ibdev), q.qp.qpn,
+		      UV_RNR_INFINITE);
+	uv_qp_connect(&q.qp, UV_RC_ACCESS, uv_lid(p.ibdev), p.qp.qpn,
+		      UV_RNR_INFINITE);
+	cpu_fill(self->e.dbuf, cpu, 4 * PG, 9);
+
+	/* The peer writes page 1 of the dma-buf, then reads page 2. */
+	fill(buf, 2 * PG, 1);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, va, mkey, iova + PG, bkey,
+		 UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_READ, va + PG, mkey,
+		 iova + 2 * PG, bkey, UV_CQE_OK);
+	ASSERT_EQ(0, cpu_sync(self->e.dbuf, true));
+	EXPECT_EQ(0, memcmp(cpu + PG, buf, PG));
+	EXPECT_EQ(0, memcmp(buf + PG, cpu + 2 * PG, PG));
+	ASSERT_EQ(0, cpu_sync(self->e.dbuf, false));
+
+	/* A send gathers page 2; the peer's send lands in page 3. */
+	uv_rc_op(_metadata, &p, &q, UV_WQE_SEND, iova + 2 * PG, bkey,
+		 va + 2 * PG, mkey, UV_CQE_OK);
+	fill(buf + 3 * PG, PG, 3);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_SEND, va + 3 * PG, mkey,
+		 iova + 3 * PG, bkey, UV_CQE_OK);
+	ASSERT_EQ(0, cpu_sync(self->e.dbuf, true));
+	EXPECT_EQ(0, memcmp(buf + 2 * PG, cpu + 2 * PG, PG));
+	EXPECT_EQ(0, memcmp(cpu + 3 * PG, buf + 3 * PG, PG));
+	/* Page 0 was not touched. */
+	fill(buf, PG, 9);
+	EXPECT_EQ(0, memcmp(cpu, buf, PG));
+	ASSERT_EQ(0, cpu_sync(self->e.dbuf, false));
+
+	uv_dereg_mr(p.fd, bh);
+	uv_dereg_mr(q.fd, mh);
+	uv_end_close(_metadata, &p);
+	uv_end_close(_metadata, &q);
+	munmap(buf, 4 * PG);
+}
+
 /* Under swiotlb=force registration fails cleanly instead of bouncing. */
 TEST_F(demo_dmabuf, bounce_refused)
 {

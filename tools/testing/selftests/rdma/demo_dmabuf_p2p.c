@@ -570,90 +570,6 @@ TEST_F(demo_p2p, export_while_revoked)
 
 /* --- RC traffic through a BAR MR */
 
-#define RC_ACCESS (IB_UVERBS_ACCESS_LOCAL_WRITE | \
-		   IB_UVERBS_ACCESS_REMOTE_WRITE | \
-		   IB_UVERBS_ACCESS_REMOTE_READ)
-#define RC_WAIT_MS 5000
-#define RNR_INFINITE 7
-
-/* One end of an RC connection: its own context, PD, CQ and QP. */
-struct end {
-	int fd;
-	char ibdev[64];
-	__u32 pd;
-	struct uv_cq cq;
-	struct uv_qp qp;
-	bool cq_live, qp_live;
-};
-
-static int end_open(struct end *e, enum uv_bus bus)
-{
-	struct uv_qp_init init = { .max_send_wr = 16, .max_recv_wr = 16 };
-	struct demo_alloc_ucontext_resp caps;
-	int rc;
-
-	e->fd = uv_open_demo(bus, 0, e->ibdev, sizeof(e->ibdev));
-	if (e->fd < 0)
-		return -1;
-	rc = _uv_get_context_drv(e->fd, NULL, 0, &caps);
-	if (!rc)
-		rc = _uv_alloc_pd(e->fd, &e->pd);
-	if (!rc)
-		rc = _uv_create_cq(e->fd, 16, -1, &e->cq);
-	if (rc)
-		return rc;
-	e->cq_live = true;
-	init.pd = e->pd;
-	init.scq = &e->cq;
-	init.rcq = &e->cq;
-	rc = _uv_create_qp(e->fd, &init, &e->qp);
-	e->qp_live = !rc;
-	return rc;
-}
-
-static void end_close(struct __test_metadata *_metadata, struct end *e)
-{
-	if (e->qp_live)
-		EXPECT_EQ(0, _uv_destroy_qp(&e->qp));
-	if (e->cq_live)
-		EXPECT_EQ(0, _uv_destroy_cq(&e->cq));
-	if (e->fd >= 0)
-		close(e->fd);
-}
-
-/*
- * One page-sized operation from @from to @to, and its completions.
- * @laddr/@lkey is the local buffer; @raddr/@rkey the peer's memory for
- * READ and WRITE, or for SEND the receive buffer first posted on @to.
- */
-static void rc_op(struct __test_metadata *_metadata, struct end *from,
-		  struct end *to, __u8 opcode, __u64 laddr, __u32 lkey,
-		  __u64 raddr, __u32 rkey, int status)
-{
-	struct uv_wr wr = { .opcode = opcode, .flags = UV_WQE_F_SIGNALED,
-			    .addr = laddr, .length = PG, .lkey = lkey };
-	struct uv_hw_cqe c;
-
-	if (opcode == UV_WQE_SEND) {
-		uv_post_recv(&to->qp, raddr, PG, rkey);
-	} else {
-		wr.remote_addr = raddr;
-		wr.rkey = rkey;
-	}
-	ASSERT_EQ(0, _uv_post_send(&from->qp, &wr));
-	ASSERT_EQ(0, uv_wait_cq(&from->cq, &c, RC_WAIT_MS));
-	ASSERT_EQ(status, c.status);
-	if (status)
-		return;
-	ASSERT_EQ(opcode, c.opcode);
-	if (opcode != UV_WQE_SEND)
-		return;
-	ASSERT_EQ(0, uv_wait_cq(&to->cq, &c, RC_WAIT_MS));
-	ASSERT_EQ(UV_CQE_OK, c.status);
-	ASSERT_TRUE(c.flags & UV_CQE_F_RECV);
-	ASSERT_EQ(PG, c.byte_len);
-}
-
 /* Decode off and on: the exporter takes the BAR away and gives it back. */
 #define BOUNCE_DECODE() do {						\
 	ASSERT_EQ(0, set_decode(&self->v, false));			\
@@ -675,7 +591,7 @@ static void rc_op(struct __test_metadata *_metadata, struct end *from,
 TEST_F(demo_p2p, rc_traffic)
 {
 	long long misses = uv_counter(self->ibdev, "mr_misses");
-	struct end p = { .fd = -1 }, q = { .fd = -1 };
+	struct uv_end p = { .fd = -1 }, q = { .fd = -1 };
 	unsigned char *bar = self->v.bar, *buf, old[64];
 	__u64 cpu;
 	__u32 bh, bkey, mh, mkey;
@@ -686,12 +602,12 @@ TEST_F(demo_p2p, rc_traffic)
 	ASSERT_LE(0, dbuf);
 	if (NO_P2P(dbuf))
 		SKIP(goto out, "%s", NO_P2P_WHY);
-	rc = end_open(&p, UV_BUS_PCI);
+	rc = uv_end_open(&p, UV_BUS_PCI, 0);
 	if (!rc)
-		rc = end_open(&q, UV_BUS_PLATFORM);
+		rc = uv_end_open(&q, UV_BUS_PLATFORM, 0);
 	if (rc) {
-		end_close(_metadata, &p);
-		end_close(_metadata, &q);
+		uv_end_close(_metadata, &p);
+		uv_end_close(_metadata, &q);
 		close(dbuf);
 		/* An HCA that is there but cannot make its objects fails. */
 		ASSERT_EQ(-1, rc) TH_LOG("%s", strerror(rc));
@@ -700,32 +616,32 @@ TEST_F(demo_p2p, rc_traffic)
 	buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
-	uv_reg_mr(q.fd, q.pd, buf, 4 * PG, (uintptr_t)buf, RC_ACCESS, &mh,
+	uv_reg_mr(q.fd, q.pd, buf, 4 * PG, (uintptr_t)buf, UV_RC_ACCESS, &mh,
 		  &mkey);
-	uv_reg_dmabuf_mr(p.fd, p.pd, dbuf, 0, 4 * PG, IOVA, RC_ACCESS, &bh,
+	uv_reg_dmabuf_mr(p.fd, p.pd, dbuf, 0, 4 * PG, IOVA, UV_RC_ACCESS, &bh,
 			 &bkey);
-	uv_qp_connect(&p.qp, RC_ACCESS, uv_lid(q.ibdev), q.qp.qpn,
-		      RNR_INFINITE);
-	uv_qp_connect(&q.qp, RC_ACCESS, uv_lid(p.ibdev), p.qp.qpn,
-		      RNR_INFINITE);
+	uv_qp_connect(&p.qp, UV_RC_ACCESS, uv_lid(q.ibdev), q.qp.qpn,
+		      UV_RNR_INFINITE);
+	uv_qp_connect(&q.qp, UV_RC_ACCESS, uv_lid(p.ibdev), p.qp.qpn,
+		      UV_RNR_INFINITE);
 
 	cpu = (uintptr_t)buf;
 	/* The peer writes the BAR, then reads it. */
 	fill(buf, PG, 1);
-	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + PG, bkey,
-	      UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + PG, bkey,
+		 UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + PG, buf, PG));
 	fill(bar + 2 * PG, PG, 2);
-	rc_op(_metadata, &q, &p, UV_WQE_READ, cpu + PG, mkey, IOVA + 2 * PG,
-	      bkey, UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_READ, cpu + PG, mkey, IOVA + 2 * PG,
+		 bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + PG, bar + 2 * PG, PG));
 	/* A send gathers from the BAR; a receive lands in it. */
-	rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + 2 * PG, bkey,
-	      cpu + 2 * PG, mkey, UV_CQE_OK);
+	uv_rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + 2 * PG, bkey,
+		 cpu + 2 * PG, mkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + 2 * PG, bar + 2 * PG, PG));
 	fill(buf + 3 * PG, PG, 3);
-	rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 3 * PG, mkey,
-	      IOVA + 3 * PG, bkey, UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 3 * PG, mkey,
+		 IOVA + 3 * PG, bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + 3 * PG, buf + 3 * PG, PG));
 
 	/* The BAR goes away and comes back: the responder's MR misses. */
@@ -733,30 +649,30 @@ TEST_F(demo_p2p, rc_traffic)
 	fill(buf, PG, 4);
 	if (!DYNAMIC) {
 		memcpy(old, bar, sizeof(old));
-		rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
-		      UV_CQE_REM_ACCESS_ERR);
+		uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
+			 UV_CQE_REM_ACCESS_ERR);
 		EXPECT_EQ(0, memcmp(bar, old, sizeof(old)));
 		EXPECT_EQ(misses, uv_counter(self->ibdev, "mr_misses"));
 		goto dereg;
 	}
-	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
-	      UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
+		 UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar, buf, PG));
 	EXPECT_EQ(misses + 1, uv_counter(self->ibdev, "mr_misses"));
 
 	/* Again: now the local gather list of a send misses. */
 	BOUNCE_DECODE();
 	fill(bar + PG, PG, 5);
-	rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + PG, bkey, cpu + PG, mkey,
-	      UV_CQE_OK);
+	uv_rc_op(_metadata, &p, &q, UV_WQE_SEND, IOVA + PG, bkey, cpu + PG, mkey,
+		 UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(buf + PG, bar + PG, PG));
 	EXPECT_EQ(misses + 2, uv_counter(self->ibdev, "mr_misses"));
 
 	/* Again: now the receive buffer the send lands in misses. */
 	BOUNCE_DECODE();
 	fill(buf + 2 * PG, PG, 6);
-	rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 2 * PG, mkey,
-	      IOVA + 2 * PG, bkey, UV_CQE_OK);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_SEND, cpu + 2 * PG, mkey,
+		 IOVA + 2 * PG, bkey, UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar + 2 * PG, buf + 2 * PG, PG));
 	EXPECT_EQ(misses + 3, uv_counter(self->ibdev, "mr_misses"));
 	ASSERT_EQ(0, mr_info(&self->port, bkey, &mi));
@@ -769,8 +685,8 @@ TEST_F(demo_p2p, rc_traffic)
 	 */
 	memcpy(old, bar + 3 * PG, sizeof(old));
 	ASSERT_EQ(0, set_decode(&self->v, false));
-	rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + 3 * PG, bkey,
-	      UV_CQE_REM_ACCESS_ERR);
+	uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA + 3 * PG, bkey,
+		 UV_CQE_REM_ACCESS_ERR);
 	ASSERT_EQ(0, set_decode(&self->v, true));
 	EXPECT_EQ(0, memcmp(bar + 3 * PG, old, sizeof(old)));
 	EXPECT_EQ(misses + 4, uv_counter(self->ibdev, "mr_misses"));
@@ -779,8 +695,8 @@ TEST_F(demo_p2p, rc_traffic)
 dereg:
 	uv_dereg_mr(p.fd, bh);
 	uv_dereg_mr(q.fd, mh);
-	end_close(_metadata, &p);
-	end_close(_metadata, &q);
+	uv_end_close(_metadata, &p);
+	uv_end_close(_metadata, &q);
 	munmap(buf, 4 * PG);
 out:
 	close(dbuf);

@@ -347,7 +347,7 @@ static void run_finish(struct __test_metadata *_metadata, struct env *e,
 	for (i = 0; i < ARRAY_SIZE(res_types); i++)
 		ASSERT_EQ(e->base[i], now[i])
 			TH_LOG("%s count after a run that returned %d",
-			       res_types[i], rc);
+			       res_types[i] ?: "?", rc);
 	ASSERT_EQ(e->pinned, pinned_kb());
 }
 

@@ -1434,4 +1434,109 @@ static inline __u16 uv_lid(const char *ibdev)
 	return strtoul(buf, NULL, 0);
 }
 
+#ifdef __KSELFTEST_HARNESS_H
+
+/* --- RC connections between two HCAs, for the harness's tests */
+
+#define UV_RC_ACCESS (IB_UVERBS_ACCESS_LOCAL_WRITE | \
+		      IB_UVERBS_ACCESS_REMOTE_WRITE | \
+		      IB_UVERBS_ACCESS_REMOTE_READ)
+#define UV_RC_WAIT_MS	5000
+#define UV_RC_OP_LEN	4096
+#define UV_RNR_INFINITE	7
+
+/* One end of an RC connection: its own context, PD, CQ and QP. */
+struct uv_end {
+	int fd;
+	char ibdev[64];
+	__u32 pd;
+	struct uv_cq cq;
+	struct uv_qp qp;
+	bool cq_live, qp_live;
+};
+
+/*
+ * Open the @nth demo HCA of @bus and make an end on it: 0, -1 if there is
+ * no such HCA, or the errno of the object that could not be made. Call
+ * uv_end_close() in every case but -1.
+ */
+static inline int uv_end_open(struct uv_end *e, enum uv_bus bus, int nth)
+{
+	struct uv_qp_init init = { .max_send_wr = 16, .max_recv_wr = 16 };
+	struct demo_alloc_ucontext_resp caps;
+	int rc;
+
+	e->cq_live = false;
+	e->qp_live = false;
+	e->fd = uv_open_demo(bus, nth, e->ibdev, sizeof(e->ibdev));
+	if (e->fd < 0)
+		return -1;
+	rc = _uv_get_context_drv(e->fd, NULL, 0, &caps);
+	if (!rc)
+		rc = _uv_alloc_pd(e->fd, &e->pd);
+	if (!rc)
+		rc = _uv_create_cq(e->fd, 16, -1, &e->cq);
+	if (rc)
+		return rc;
+	e->cq_live = true;
+	init.pd = e->pd;
+	init.scq = &e->cq;
+	init.rcq = &e->cq;
+	rc = _uv_create_qp(e->fd, &init, &e->qp);
+	e->qp_live = !rc;
+	return rc;
+}
+
+static inline void uv_end_close(struct __test_metadata *_metadata,
+				struct uv_end *e)
+{
+	if (e->qp_live)
+		EXPECT_EQ(0, _uv_destroy_qp(&e->qp));
+	if (e->cq_live)
+		EXPECT_EQ(0, _uv_destroy_cq(&e->cq));
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
+	e->cq_live = false;
+	e->qp_live = false;
+}
+
+/*
+ * One UV_RC_OP_LEN operation from @from to @to, and its completions.
+ * @laddr/@lkey is the local buffer; @raddr/@rkey the peer's memory for
+ * READ and WRITE, or for SEND the receive buffer first posted on @to.
+ * The requester's completion must have @status.
+ */
+static inline void uv_rc_op(struct __test_metadata *_metadata,
+			    struct uv_end *from, struct uv_end *to,
+			    __u8 opcode, __u64 laddr, __u32 lkey,
+			    __u64 raddr, __u32 rkey, int status)
+{
+	struct uv_wr wr = { .opcode = opcode, .flags = UV_WQE_F_SIGNALED,
+			    .addr = laddr, .length = UV_RC_OP_LEN,
+			    .lkey = lkey };
+	struct uv_hw_cqe c;
+
+	if (opcode == UV_WQE_SEND) {
+		uv_post_recv(&to->qp, raddr, UV_RC_OP_LEN, rkey);
+	} else {
+		wr.remote_addr = raddr;
+		wr.rkey = rkey;
+	}
+	ASSERT_EQ(0, _uv_post_send(&from->qp, &wr));
+	ASSERT_EQ(0, uv_wait_cq(&from->cq, &c, UV_RC_WAIT_MS));
+	ASSERT_EQ(status, c.status);
+	if (status)
+		return;
+	ASSERT_EQ(opcode, c.opcode);
+	if (opcode != UV_WQE_SEND)
+		return;
+	ASSERT_EQ(0, uv_wait_cq(&to->cq, &c, UV_RC_WAIT_MS));
+	ASSERT_EQ(UV_CQE_OK, c.status);
+	ASSERT_TRUE(c.flags & UV_CQE_F_RECV);
+	ASSERT_EQ(UV_RC_OP_LEN, c.byte_len);
+}
+
+#endif /* __KSELFTEST_HARNESS_H */
+
 #endif /* __DEMO_UVERBS_H */
