@@ -42,10 +42,12 @@ timeout --foreground -k 10 3600 \
 	vng --run "$out" --disable-kvm --memory 3G --cpus 2 --user root \
 	--rodir "$TREE" --rwdir "$out" --rwdir "$RESULTS" --cwd "$TREE" \
 	--exec "make -C tools/testing/selftests TARGETS=rdma O=$out ${extra[*]} run_tests" \
-	>"$RESULTS/outside-runner.console" 2>&1
+	2>&1 | cat >"$RESULTS/outside-runner.console"
 log "outside-runner VM: $(( $(date +%s) - t0 )) s"
 # The runner appends each program's output to /dev/stdout, which in a
-# virtme-ng guest is the console: the TAP is taken from there.
+# virtme-ng guest is the console: the TAP is taken from there. (Through a
+# pipe: QEMU reopens our stdout by path, and a regular file reopened so
+# has an offset of its own, so the two writers overwrote each other.)
 grep -E '^(# )*(ok|not ok) [0-9]+ |^# selftests: ' \
 	"$RESULTS/outside-runner.console" >"$RESULTS/outside-runner.tap"
 "$TOOLS/tap-count.sh" "$RESULTS/outside-runner.tap" >&2
