@@ -145,22 +145,6 @@ static void sweep_report(struct __test_metadata *_metadata, struct sweep *sw,
 	EXPECT_EQ(0, sw->errnos[3] + sw->errnos[4]);
 }
 
-/* VmPin of this process in KiB, or -1. */
-static long pinned_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* --- the object paths, on each of the program's HCAs */
 
 enum path { CTX, PD, CQ, QP, USER_MR, UDMABUF_MR, HEAP_MR };
@@ -220,7 +204,7 @@ FIXTURE_SETUP(demo_fail_nth)
 	ASSERT_NE(MAP_FAILED, e->buf);
 	ASSERT_EQ(0, uv_res_counts(e->ibdev, res_types,
 				   ARRAY_SIZE(res_types), e->base));
-	e->pinned = pinned_kb();
+	e->pinned = uv_vm_pinned_kb();
 	ASSERT_LE(0, e->pinned);
 }
 
@@ -348,7 +332,7 @@ static void run_finish(struct __test_metadata *_metadata, struct env *e,
 		ASSERT_EQ(e->base[i], now[i])
 			TH_LOG("%s count after a run that returned %d",
 			       res_types[i] ?: "?", rc);
-	ASSERT_EQ(e->pinned, pinned_kb());
+	ASSERT_EQ(e->pinned, uv_vm_pinned_kb());
 }
 
 static void sweep_path(struct __test_metadata *_metadata, struct env *e,

@@ -58,22 +58,6 @@ FIXTURE(demo_reset) {
 	struct hca h;
 };
 
-/* VmPin of this process in KiB, or -1. */
-static long vm_pinned_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* A new file of the uverbs device of @ibdev (a new context), or -1. */
 static int open_ibdev(const char *ibdev)
 {
@@ -155,7 +139,7 @@ FIXTURE_SETUP(demo_reset)
 	ASSERT_LE(0, h->fd);
 	ASSERT_EQ(0, uv_res_counts(h->ibdev, res_types,
 				   ARRAY_SIZE(res_types), h->base));
-	h->pinned_kb = vm_pinned_kb();
+	h->pinned_kb = uv_vm_pinned_kb();
 	ASSERT_LE(0, h->pinned_kb);
 
 	uv_get_context(h->fd, NULL, NULL);
@@ -168,7 +152,7 @@ FIXTURE_SETUP(demo_reset)
 	ASSERT_EQ(0, _uv_reg_mr(h->fd, h->pd, h->buf, MR_SIZE,
 				(uintptr_t)h->buf, ACCESS_ALL, &h->mr,
 				&h->key));
-	ASSERT_LT(h->pinned_kb, vm_pinned_kb());
+	ASSERT_LT(h->pinned_kb, uv_vm_pinned_kb());
 	ASSERT_EQ(0, _uv_create_cq(h->fd, 16, -1, &h->cq));
 	init.pd = h->pd;
 	init.scq = &h->cq;
@@ -206,7 +190,7 @@ static void after_reset(struct __test_metadata *_metadata, struct hca *h)
 	EXPECT_EQ(0, _uv_destroy_qp(&h->qp));
 	EXPECT_EQ(0, _uv_destroy_cq(&h->cq));
 	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
-	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(h->pinned_kb, uv_vm_pinned_kb());
 	EXPECT_EQ(0, _uv_dealloc_pd(h->fd, h->pd));
 	close(h->async_fd);
 	h->async_fd = -1;
@@ -434,7 +418,7 @@ TEST_F(demo_reset, removed_under_process)
 	ASSERT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
 	EXPECT_EQ(EIO, _uv_alloc_pd(h->fd, &pd2));
 	/* the MR went with the device; the process may drop its handle */
-	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(h->pinned_kb, uv_vm_pinned_kb());
 	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
 }
 
@@ -459,7 +443,7 @@ TEST_F(demo_reset, module_unloaded_under_process)
 	reloaded = !system("modprobe demo_rdma");
 	EXPECT_EQ(EVENT_DEVICE_FATAL, next_event(h->async_fd, 5000));
 	EXPECT_EQ(EIO, _uv_alloc_pd(h->fd, &pd2));
-	EXPECT_EQ(h->pinned_kb, vm_pinned_kb());
+	EXPECT_EQ(h->pinned_kb, uv_vm_pinned_kb());
 	EXPECT_EQ(0, _uv_dereg_mr(h->fd, h->mr));
 	ASSERT_TRUE(reloaded);
 }

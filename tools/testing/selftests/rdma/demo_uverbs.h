@@ -1422,6 +1422,22 @@ static inline long uv_res_count(const char *ibdev, const char *type)
 	return v;
 }
 
+/* The process's pinned memory (VmPin in /proc/self/status) in KiB, or -1. */
+static inline long uv_vm_pinned_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* The LID of port 1 of @ibdev, from sysfs; 0 if unknown. */
 static inline __u16 uv_lid(const char *ibdev)
 {
