@@ -3,7 +3,9 @@
 /// with the dma-buf's reservation lock held (they dma_resv_assert_held()
 /// it): the lock is what keeps a mapping from being created or torn down
 /// while the exporter moves the buffer and calls .invalidate_mappings.
-/// The same holds for the RDMA wrappers ib_umem_dmabuf_map_pages() and
+/// The same holds for dma_buf_pin() and dma_buf_unpin(), with which an
+/// importer keeps a dynamic exporter from moving the buffer, and for the
+/// RDMA wrappers ib_umem_dmabuf_map_pages() and
 /// ib_umem_dmabuf_unmap_pages().  Code that does not hold the lock must
 /// take it (dma_resv_lock(), ib_umem_dmabuf_revoke_lock()) or use
 /// dma_buf_map_attachment_unlocked() / dma_buf_unmap_attachment_unlocked().
@@ -23,7 +25,8 @@
 //  The locked object is not compared with the call's dma-buf: any
 //  reservation lock counts.  A function that asserts the lock before the
 //  call (dma_resv_assert_held, lockdep_assert_held on a ww_mutex base,
-//  dma_resv_held, i915's assert_object_held, xe_bo_assert_held) is
+//  dma_resv_held, i915's assert_object_held, xe_bo_assert_held, and
+//  ttm_bo_pin()/ttm_bo_unpin(), which assert the lock themselves) is
 //  trusted.  Callbacks that their framework calls with the reservation
 //  held are not checked: dma_buf_attach_ops.invalidate_mappings (the
 //  dma-buf core holds the lock), ttm_device_funcs.move and
@@ -38,6 +41,7 @@
 // Requires: 1.1.1
 // Keywords: ib_umem_dmabuf_map_pages, ib_umem_dmabuf_unmap_pages
 // Keywords: dma_buf_map_attachment, dma_buf_unmap_attachment
+// Keywords: dma_buf_pin, dma_buf_unpin
 
 virtual context
 virtual org
@@ -80,7 +84,8 @@ dma_resv_trylock(L)
 @wrapped exists@
 identifier wrap.w;
 identifier F = {ib_umem_dmabuf_map_pages, ib_umem_dmabuf_unmap_pages,
-		dma_buf_map_attachment, dma_buf_unmap_attachment};
+		dma_buf_map_attachment, dma_buf_unmap_attachment,
+		dma_buf_pin, dma_buf_unpin};
 position p;
 @@
 
@@ -94,7 +99,8 @@ F@p(...)
 @r1 exists@
 identifier fn;
 identifier F = {ib_umem_dmabuf_map_pages, ib_umem_dmabuf_unmap_pages,
-		dma_buf_map_attachment, dma_buf_unmap_attachment};
+		dma_buf_map_attachment, dma_buf_unmap_attachment,
+		dma_buf_pin, dma_buf_unpin};
 identifier LK = {dma_resv_lock, dma_resv_lock_interruptible,
 		 dma_resv_trylock, dma_resv_lock_slow,
 		 dma_resv_lock_slow_interruptible, ww_mutex_lock,
@@ -107,7 +113,7 @@ identifier LK = {dma_resv_lock, dma_resv_lock_interruptible,
 		 i915_gem_object_lock_interruptible, i915_gem_object_trylock,
 		 drm_exec_lock_obj, drm_exec_prepare_obj, drm_gem_lock};
 identifier AS = {dma_resv_assert_held, dma_resv_held, assert_object_held,
-		 xe_bo_assert_held};
+		 xe_bo_assert_held, ttm_bo_pin, ttm_bo_unpin};
 expression E;
 position p != wrapped.p;
 @@
@@ -125,7 +131,8 @@ F@p(...)
 @r2 exists@
 identifier fn;
 identifier F = {ib_umem_dmabuf_map_pages, ib_umem_dmabuf_unmap_pages,
-		dma_buf_map_attachment, dma_buf_unmap_attachment};
+		dma_buf_map_attachment, dma_buf_unmap_attachment,
+		dma_buf_pin, dma_buf_unpin};
 identifier LK = {dma_resv_lock, dma_resv_lock_interruptible,
 		 dma_resv_trylock, dma_resv_lock_slow,
 		 dma_resv_lock_slow_interruptible, ww_mutex_lock,
@@ -157,7 +164,8 @@ F@p(...)
 @encl@
 identifier fn;
 identifier F = {ib_umem_dmabuf_map_pages, ib_umem_dmabuf_unmap_pages,
-		dma_buf_map_attachment, dma_buf_unmap_attachment};
+		dma_buf_map_attachment, dma_buf_unmap_attachment,
+		dma_buf_pin, dma_buf_unpin};
 @@
 
 fn(...) { <+... F(...) ...+> }
