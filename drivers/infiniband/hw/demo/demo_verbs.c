@@ -196,7 +196,6 @@ static int demo_cq_cmd_create(struct demo_dev *dev, struct demo_cq *cq,
 	return err;
 }
 
-/* Make the device forget the CQ; no completion event for it after this. */
 /**
  * demo_port_event - the port's link went up or down
  * @dev: the HCA
@@ -266,6 +265,7 @@ void demo_flush_work(struct work_struct *work)
 	rcu_read_unlock();
 }
 
+/* Make the device forget the CQ; no completion event for it after this. */
 static int demo_cq_destroy_hw(struct demo_dev *dev, struct demo_cq *cq)
 {
 	struct demo_cmd cmd = {
