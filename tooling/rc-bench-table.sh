@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Turn the RC benchmark output of one VM run (results/<mode>.rcbench) into
 # a table: the same kernel-verbs code over demo and over rxe, demo from
-# userspace, and one CPU's memcpy, with the ratios.
+# userspace, and one CPU's memcpy, with the ratios. Demo's figures are the
+# model's cut-through data path; "s&f" columns, when the run has them, are
+# the same benchmark with every packet through the packet buffer
+# (store-forward, the data path before cut-through).
 #   rc-bench-table.sh FILE
 awk '
 /^devices/ {
-	blk = ($NF == "userspace") ? "user" : ($2 ~ /^demo/ ? "demo" : "rxe")
+	blk = ($0 ~ / userspace/) ? "user" : ($2 ~ /^demo/ ? "demo" : "rxe")
+	if ($0 ~ / store-forward$/) blk = blk "-sf"
 	next
 }
 /^write_bw/ { bw[blk, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
@@ -18,17 +22,18 @@ function m(x) { return x == "" ? "-" : sprintf("%.2f", x / 1000) }
 END {
 	if (!n) { print "no RC benchmark figures"; exit 0 }
 	print "RDMA WRITE bandwidth, MB/s (16 in flight; TCG guest, 2 vCPUs)"
-	printf "| %-7s | %11s | %10s | %8s | %11s | %9s | %11s |\n", "size", \
-		"demo kernel", "rxe kernel", "demo/rxe", "demo user", "user/kern", \
-		"demo/memcpy"
+	printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s |\n", \
+		"size", "demo kernel", "kernel s&f", "rxe kernel", "demo/rxe", \
+		"demo user", "user s&f", "user/kern", "kern/memcpy", "user/memcpy"
 	for (i = 1; i <= n; i++) {
 		s = sizes[i]
-		printf "| %-7s | %11s | %10s | %8s | %11s | %9s | %11s |\n", s, \
-			m(bw["demo", s]), m(bw["rxe", s]), r(bw["demo", s], bw["rxe", s]), \
-			m(bw["user", s]), r(bw["user", s], bw["demo", s]), \
-			r(bw["demo", s], mc)
+		printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s |\n", s, \
+			m(bw["demo", s]), m(bw["demo-sf", s]), m(bw["rxe", s]), \
+			r(bw["demo", s], bw["rxe", s]), m(bw["user", s]), \
+			m(bw["user-sf", s]), r(bw["user", s], bw["demo", s]), \
+			r(bw["demo", s], mc), r(bw["user", s], mc)
 	}
-	printf "memcpy, one CPU, 64 KiB pieces of 4 MiB: %s MB/s\n", m(mc)
+	printf "memcpy, one CPU, 64 KiB pieces of 4 MiB, best of 5 (the first demo run): %s MB/s\n", m(mc)
 	print "64-byte SEND latency, ns (half a ping-pong round trip)"
 	printf "| demo kernel %s | rxe kernel %s | demo/rxe %s | demo user %s |\n", \
 		v(lat["demo"]), v(lat["rxe"]), r(lat["demo"], lat["rxe"]), v(lat["user"])

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot the built kernel under virtme-ng (TCG unless KVM proves to work) in
 # one or more DMA modes and run the rdma kselftests in each.
-#   vm.sh [show] [MODE...]   modes: iommu-strict iommu-lazy no-iommu swiotlb
+#   vm.sh [show|bench] [MODE...]   modes: iommu-strict iommu-lazy no-iommu swiotlb
 #                            rdma-core
 # Mode rdma-core boots as iommu-strict and runs rdma-core's tools, perftest
 # and pyverbs suite (guest/rdma-core-tests.sh) on the demo provider, built
@@ -16,6 +16,8 @@
 
 what=test
 [ "${1:-}" = show ] && { what=show; shift; }
+# bench: the benchmarks alone, no test (development)
+[ "${1:-}" = bench ] && { what=bench; shift; }
 # KSFT_ONLY=prog[,prog...]: run only those kselftest programs (development)
 [ -n "${KSFT_ONLY:-}" ] && [ "$what" = test ] && what="only=$KSFT_ONLY"
 
@@ -75,7 +77,7 @@ fi
 report_mode() {
 	local m=$1
 	cat "$RESULTS/$m.vm.tap" >&2
-	[ "$what" != show ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
+	[ "$what" != show ] && [ "$what" != bench ] && "$TOOLS/tap-count.sh" "$RESULTS/$m".*tap |
 		sed "s/^/$m: /" >&2
 	[ -s "$RESULTS/$m.bench" ] && sed "s/^/$m: /" "$RESULTS/$m.bench" >&2
 	[ -s "$RESULTS/$m.pyverbs" ] && sed "s/^/$m: /" "$RESULTS/$m.pyverbs" >&2
@@ -172,7 +174,7 @@ run_mode() {
 		done
 	fi
 	grep -q '^not ok' "$RESULTS/$m.vm.tap" && rc=1
-	[ "$what" != show ] && grep -q -E '^(# )?not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
+	[ "$what" != show ] && [ "$what" != bench ] && grep -q -E '^(# )?not ok' "$RESULTS/$m.tap" 2>/dev/null && rc=1
 	grep -q -E '^ *not ok' "$RESULTS/$m.ktap" 2>/dev/null && rc=1
 	report_mode "$m"
 	[ -z "$also" ] || report_mode "$also"

@@ -108,12 +108,25 @@ fi
 rdma dev show | sed 's/^/# /'
 
 # RC bandwidth and latency: the same kernel-verbs code over the two demo
-# HCAs and over rxe on a veth pair, then demo from userspace.
+# HCAs and over rxe on a veth pair, then demo from userspace. Demo runs
+# twice on each side: packets cut-through (the model's default), then
+# each through the packet buffer (the test port's store_forward), whose
+# "devices" line says "store-forward".
+store_forward() {
+	local f
+	for f in $dbg/demo_model/*/store_forward; do
+		[ -e "$f" ] && echo "$1" >"$f"
+	done
+}
 rc_bench() {
 	plat_up
 	local d=($(ls /sys/class/infiniband | grep '^demo' | head -n 2))
 	[ ${#d[@]} = 2 ] && [ -e $dbg/demo_rdma/bench ] || { plat_down; return 0; }
 	echo "${d[0]} ${d[1]}" >$dbg/demo_rdma/bench && cat $dbg/demo_rdma/bench
+	store_forward Y
+	echo "${d[0]} ${d[1]}" >$dbg/demo_rdma/bench &&
+		sed '1s/$/ store-forward/' $dbg/demo_rdma/bench
+	store_forward N
 	ip link add rbv0 type veth peer name rbv1 &&
 	ip link set rbv0 up && ip link set rbv1 up &&
 	rdma link add rbrxe0 type rxe netdev rbv0 &&
@@ -124,6 +137,9 @@ rc_bench() {
 	rdma link delete rbrxe1 2>/dev/null
 	ip link delete rbv0 2>/dev/null
 	"$ksft/rdma/demo_rc_bench"
+	store_forward Y
+	"$ksft/rdma/demo_rc_bench" | sed '1s/$/ store-forward/'
+	store_forward N
 	plat_down
 }
 
@@ -159,6 +175,12 @@ elif [ "$mode" = rdma-core ]; then
 	plat_up
 	"$(dirname "$0")/rdma-core-tests.sh" "$rcb" "$out" "$mode" >"$out/$mode.tap"
 	stamp "rdma-core tests done"
+elif [ "$what" = bench ]; then
+	# the benchmarks alone (development: vm.sh bench MODE)
+	rc_bench >"$out/$mode.rcbench" 2>&1
+	for b in pci platform; do
+		"$ksft/rdma/demo_mr_bench" $b
+	done >"$out/$mode.bench" 2>&1
 else
 	stamp "KUnit done"
 	# The RC benchmark first, while 4 MiB of contiguous memory is easy

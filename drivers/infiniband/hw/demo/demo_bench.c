@@ -12,9 +12,14 @@
  *   send_lat 64 <ns>            half the round trip of a SEND ping-pong
  *   memcpy_bw 4194304 <KB/s>    one CPU, for scale
  *
+ * A run of a large size is short: from 64 KiB on, and for memcpy, the
+ * figure is the best of BENCH_REPS runs, so that a moment the virtual
+ * machine's host takes its CPU away does not decide it.
+ *
  * A benchmark prints figures; it passes or fails nothing.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/seq_buf.h>
 #include <linux/slab.h>
@@ -28,6 +33,7 @@
 #define BENCH_LAT_ITERS	200
 #define BENCH_BYTES	SZ_16M
 #define BENCH_TIMEOUT	(10 * HZ)
+#define BENCH_REPS	5
 
 struct bench_end {
 	struct ib_device *dev;
@@ -212,7 +218,13 @@ static int bench_wait(struct bench_end *e, enum ib_wc_opcode *op)
 	while (!ib_poll_cq(e->cq, 1, &wc)) {
 		if (time_after(jiffies, end))
 			return -ETIMEDOUT;
-		cond_resched();
+		/*
+		 * Sleep, do not spin: what executes the work requests, the
+		 * demo device model or rxe's tasks, runs on this machine's
+		 * CPUs, and a preemptible kernel lets a spinning task keep
+		 * its CPU until the next tick.
+		 */
+		usleep_range(10, 20);
 	}
 	if (op)
 		*op = wc.opcode;
@@ -341,12 +353,29 @@ static u64 bench_memcpy_bw(struct bench_end *a, struct bench_end *b)
 			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
 }
 
+/* The best of BENCH_REPS write_bw runs of @len bytes, or of one below 64 KiB */
+static int bench_write_best(struct bench_end *a, struct bench_end *b, u32 len,
+			    u64 *kbps)
+{
+	int i, reps = len >= SZ_64K ? BENCH_REPS : 1, err;
+	u64 v;
+
+	*kbps = 0;
+	for (i = 0; i < reps; i++) {
+		err = bench_write_bw(a, b, len, &v);
+		if (err)
+			return err;
+		*kbps = max(*kbps, v);
+	}
+	return 0;
+}
+
 static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 {
 	struct bench_end a = {}, b = {};
 	u64 v;
 	u32 len;
-	int err;
+	int i, err;
 
 	err = bench_end_get(&a, na) ?: bench_end_get(&b, nb);
 	if (err)
@@ -356,7 +385,7 @@ static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 		goto out;
 	seq_buf_printf(s, "devices %s %s\n", na, nb);
 	for (len = 64; len <= BENCH_BUF; len *= 4) {
-		err = bench_write_bw(&a, &b, len, &v);
+		err = bench_write_best(&a, &b, len, &v);
 		if (err)
 			goto out;
 		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
@@ -365,8 +394,9 @@ static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 	if (err)
 		goto out;
 	seq_buf_printf(s, "send_lat 64 %llu\n", v);
-	seq_buf_printf(s, "memcpy_bw %u %llu\n", BENCH_BUF,
-		       bench_memcpy_bw(&a, &b));
+	for (v = 0, i = 0; i < BENCH_REPS; i++)
+		v = max(v, bench_memcpy_bw(&a, &b));
+	seq_buf_printf(s, "memcpy_bw %u %llu\n", BENCH_BUF, v);
 out:
 	bench_end_put(&b);
 	bench_end_put(&a);

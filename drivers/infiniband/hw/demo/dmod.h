@@ -16,6 +16,8 @@
 #include "demo_hw_defs.h"
 #include "demo_model.h"
 
+struct iommu_domain;
+
 #define DMOD_RNR_DELAY_MS	1
 /*
  * Packets the device moves in one pass of its work, 1 MiB: then it lets
@@ -113,7 +115,8 @@ struct dmod_dev {
 	u32 port_key;		/* test port: the MR mr_mem goes through */
 	u32 drop_cmds;		/* test port: commands to take and not run */
 	u32 budget;		/* packets left in this pass of the work */
-	u8 pkt[DMOD_PKT_SIZE];	/* the packet buffer messages stream through */
+	bool store_forward;	/* test port: every packet through pkt[] */
+	u8 pkt[DMOD_PKT_SIZE];	/* the packet buffer, for peer memory */
 };
 
 extern struct xarray dmod_ports;
@@ -130,12 +133,21 @@ void dmod_post_event(struct dmod_dev *mdev, u16 type, u32 param,
 		     u64 info);
 
 /* host memory (dmod_dma.c) */
+/* memory sections a DMA engine found to be RAM in a pass (dmod_dma.c) */
+struct dmod_ram {
+	unsigned long sec[16];	/* section number + 1, or 0 */
+};
+
+struct iommu_domain *dmod_dma_domain(struct dmod_dev *mdev);
+bool dmod_dma_ram(struct dmod_dev *mdev, struct iommu_domain *dom,
+		  struct dmod_ram *ram, dma_addr_t addr, phys_addr_t *phys);
 bool dmod_dma(struct dmod_dev *mdev, dma_addr_t addr, void *buf,
 	      size_t len, bool to_host);
 
 /* translation tables (dmod_mr.c) */
 struct dmod_mr *dmod_mr_check(struct dmod_dev *mdev, u32 key, u32 pdn,
 			      u64 va, u64 len, u32 access);
+dma_addr_t dmod_mr_addr(struct dmod_mr *mr, u64 va, u64 *contig);
 bool dmod_mr_dma(struct dmod_dev *mdev, struct dmod_mr *mr, u64 va,
 		 void *buf, u64 len, bool to_mr);
 bool dmod_mr_missing(struct dmod_dev *mdev, u32 key, u32 pdn,

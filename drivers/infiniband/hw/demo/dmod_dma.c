@@ -11,6 +11,7 @@
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/mmzone.h>
 #include <linux/pci.h>
 
 #include "dmod.h"
@@ -44,21 +45,34 @@ static bool dmod_is_mmio(phys_addr_t phys)
 	return false;
 }
 
-/*
- * Translate one device address to a CPU physical address the way the
- * device's requests would be translated. Returns false for a DMA fault.
- */
-static bool dmod_translate(struct dmod_dev *mdev, dma_addr_t addr,
-			   phys_addr_t *phys)
+/* The IOMMU domain that translates the device's requests, or NULL. */
+struct iommu_domain *dmod_dma_domain(struct dmod_dev *mdev)
 {
 	struct iommu_domain *dom = iommu_get_domain_for_dev(mdev->dma_dev);
 
-	if (dom && dom->type != IOMMU_DOMAIN_IDENTITY) {
+	return dom && dom->type != IOMMU_DOMAIN_IDENTITY ? dom : NULL;
+}
+
+/*
+ * Translate one device address to a CPU physical address the way the
+ * device's requests would be translated, through @dom (from
+ * dmod_dma_domain()). Returns false for a DMA fault.
+ */
+static bool __dmod_translate(struct dmod_dev *mdev, struct iommu_domain *dom,
+			     dma_addr_t addr, phys_addr_t *phys)
+{
+	if (dom) {
 		*phys = iommu_iova_to_phys(dom, addr);
 		return *phys != 0;
 	}
 	*phys = dma_to_phys(mdev->dma_dev, addr);
 	return true;
+}
+
+static bool dmod_translate(struct dmod_dev *mdev, dma_addr_t addr,
+			   phys_addr_t *phys)
+{
+	return __dmod_translate(mdev, dmod_dma_domain(mdev), addr, phys);
 }
 
 static bool dmod_mmio(phys_addr_t phys, void *buf, size_t len, bool to_host)
@@ -76,6 +90,50 @@ static bool dmod_mmio(phys_addr_t phys, void *buf, size_t len, bool to_host)
 		memcpy_fromio(buf, va + offset_in_page(phys), len);
 	iounmap(va);
 	return true;
+}
+
+/*
+ * Is @pfn RAM, as pfn_valid() says? pfn_valid() takes an RCU read section,
+ * which lockdep makes costly once per page; its answer holds for a whole
+ * memory section when that is boot memory ("early"). struct dmod_ram
+ * remembers such sections for one pass of the device's work: the pages
+ * the device reaches in a pass are memory the driver gave it, pinned or
+ * allocated, and the commands that take such memory away wait for the
+ * pass to end, so a section holding one of them cannot go offline in
+ * between.
+ */
+static bool dmod_pfn_ram(struct dmod_ram *ram, unsigned long pfn)
+{
+#ifdef CONFIG_SPARSEMEM
+	unsigned long nr = pfn_to_section_nr(pfn);
+	unsigned long *slot = &ram->sec[nr % ARRAY_SIZE(ram->sec)];
+	bool early;
+
+	if (*slot == nr + 1)
+		return true;
+	if (!pfn_valid(pfn))
+		return false;
+	rcu_read_lock_sched();
+	early = early_section(__pfn_to_section(pfn));
+	rcu_read_unlock_sched();
+	if (early)
+		*slot = nr + 1;
+	return true;
+#else
+	return pfn_valid(pfn);
+#endif
+}
+
+/*
+ * Where device address @addr leads through @dom when it is RAM: *@phys.
+ * False for a fault or a peer's memory, which only dmod_dma() reaches
+ * (and counts).
+ */
+bool dmod_dma_ram(struct dmod_dev *mdev, struct iommu_domain *dom,
+		  struct dmod_ram *ram, dma_addr_t addr, phys_addr_t *phys)
+{
+	return __dmod_translate(mdev, dom, addr, phys) &&
+	       dmod_pfn_ram(ram, PHYS_PFN(*phys));
 }
 
 /* Copy between host memory at device address @addr and @buf. */

@@ -8,6 +8,7 @@
  * commands first, then the doorbelled QPs.
  */
 #include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -152,12 +153,15 @@ static struct dmod_qp *dmod_peer(struct dmod_qp *qp)
 
 /*
  * A message moves as the link carries it: a packet of at most one MTU at a
- * time, through the device's packet buffer. The device allocates nothing
- * per message, and a long message holds nothing a short one does not.
+ * time, cut-through from one translation to the other, or through the
+ * device's packet buffer (dmod_stream()). The device allocates nothing per
+ * message, and a long message holds nothing a short one does not.
  */
 /* The SGEs of a WQE, or one remote range, checked, as one byte stream */
 struct dmod_sgl {
 	struct dmod_dev *mdev;
+	struct iommu_domain *dom;	/* mdev's translation, for the pass */
+	struct dmod_ram ram;
 	u32 n;
 	struct {
 		struct dmod_mr *mr;
@@ -177,6 +181,8 @@ static int dmod_sgl_check(struct dmod_qp *qp, const struct demo_wqe *wqe,
 	u32 i;
 
 	sgl->mdev = qp->mdev;
+	sgl->dom = dmod_dma_domain(qp->mdev);
+	memset(&sgl->ram, 0, sizeof(sgl->ram));
 	sgl->n = 0;
 	for (i = 0; i < wqe->num_sge && done < len; i++) {
 		const struct demo_sge *sge = &wqe->sge[i];
@@ -203,6 +209,8 @@ static void dmod_sgl_range(struct dmod_sgl *sgl, struct dmod_dev *mdev,
 			   struct dmod_mr *mr, u64 va, u64 len)
 {
 	sgl->mdev = mdev;
+	sgl->dom = dmod_dma_domain(mdev);
+	memset(&sgl->ram, 0, sizeof(sgl->ram));
 	sgl->n = 1;
 	sgl->seg[0].mr = mr;
 	sgl->seg[0].va = va;
@@ -231,6 +239,86 @@ static bool dmod_sgl_dma(struct dmod_sgl *sgl, u64 off, void *buf, u32 n,
 	return !n;
 }
 
+/* Host memory one packet reaches on one side: pieces within a page each */
+struct dmod_pieces {
+	u32 n;
+	struct {
+		phys_addr_t phys;
+		u32 len;
+	} p[2 * DEMO_HW_MAX_SGE + 2];
+};
+
+/*
+ * Translate the @n bytes at offset @off of a stream into RAM pieces.
+ * False when a byte faults or is a peer's memory: the packet then goes
+ * through the packet buffer, whose path reaches peers and counts faults.
+ */
+static bool dmod_sgl_pieces(struct dmod_sgl *sgl, u64 off, u32 n,
+			    struct dmod_pieces *pc)
+{
+	u32 i, c;
+
+	pc->n = 0;
+	for (i = 0; i < sgl->n && n; i++) {
+		u64 va, k, contig;
+
+		if (off >= sgl->seg[i].len) {
+			off -= sgl->seg[i].len;
+			continue;
+		}
+		va = sgl->seg[i].va + off;
+		k = min_t(u64, n, sgl->seg[i].len - off);
+		n -= k;
+		off = 0;
+		for (; k; va += c, k -= c) {
+			dma_addr_t addr = dmod_mr_addr(sgl->seg[i].mr, va,
+						       &contig);
+			phys_addr_t phys;
+
+			c = min3(k, contig, PAGE_SIZE - offset_in_page(addr));
+			if (pc->n == ARRAY_SIZE(pc->p) ||
+			    !dmod_dma_ram(sgl->mdev, sgl->dom, &sgl->ram, addr,
+					  &phys))
+				return false;
+			pc->p[pc->n].phys = phys;
+			pc->p[pc->n++].len = c;
+		}
+	}
+	return !n;
+}
+
+/* Cut-through: one copy from the source pieces to the destination's. */
+static void dmod_pieces_copy(struct dmod_pieces *dst, struct dmod_pieces *src)
+{
+	u32 i = 0, j = 0, doff = 0, soff = 0, k;
+
+	while (i < dst->n && j < src->n) {
+		phys_addr_t d = dst->p[i].phys + doff, s = src->p[j].phys + soff;
+		void *dva, *sva;
+
+		k = min(dst->p[i].len - doff, src->p[j].len - soff);
+		dva = kmap_local_pfn(PHYS_PFN(d)) + offset_in_page(d);
+		sva = kmap_local_pfn(PHYS_PFN(s)) + offset_in_page(s);
+		/* a message onto itself may overlap */
+		if (d < s + k && s < d + k)
+			memmove(dva, sva, k);
+		else
+			memcpy(dva, sva, k);
+		kunmap_local(sva);
+		kunmap_local(dva);
+		doff += k;
+		soff += k;
+		if (doff == dst->p[i].len) {
+			i++;
+			doff = 0;
+		}
+		if (soff == src->p[j].len) {
+			j++;
+			soff = 0;
+		}
+	}
+}
+
 enum {
 	DMOD_STREAM_OK,
 	DMOD_STREAM_SRC_FAULT,
@@ -241,22 +329,34 @@ enum {
 /*
  * Move the bytes of a @len byte message from @src to @dst, one packet at
  * a time, from *@off on, as far as the pass's budget goes; *@off follows.
+ * A packet whose bytes are all RAM on both sides moves cut-through, in
+ * one copy, like a DMA engine moving it from one translation to the
+ * other; any other (or every one, with the test port's store_forward)
+ * is read whole into the packet buffer, then written out of it.
  */
 static int dmod_stream(struct dmod_dev *mdev, struct dmod_sgl *src,
 		       struct dmod_sgl *dst, u64 len, u64 *off)
 {
+	struct dmod_pieces spc, dpc;
 	u32 n;
 
 	for (; *off < len; *off += n) {
 		if (!mdev->budget)
 			return DMOD_STREAM_MORE;
 		n = min_t(u64, len - *off, DMOD_PKT_SIZE);
-		if (!dmod_sgl_dma(src, *off, mdev->pkt, n, false))
-			return DMOD_STREAM_SRC_FAULT;
-		if (!dmod_sgl_dma(dst, *off, mdev->pkt, n, true))
-			return DMOD_STREAM_DST_FAULT;
-		mdev->budget--;
-		cond_resched();
+		if (!READ_ONCE(mdev->store_forward) &&
+		    dmod_sgl_pieces(src, *off, n, &spc) &&
+		    dmod_sgl_pieces(dst, *off, n, &dpc)) {
+			dmod_pieces_copy(&dpc, &spc);
+		} else {
+			if (!dmod_sgl_dma(src, *off, mdev->pkt, n, false))
+				return DMOD_STREAM_SRC_FAULT;
+			if (!dmod_sgl_dma(dst, *off, mdev->pkt, n, true))
+				return DMOD_STREAM_DST_FAULT;
+		}
+		/* a reschedule point every 64 KiB (cheap: not every packet) */
+		if (!(--mdev->budget % 16))
+			cond_resched();
 	}
 	return DMOD_STREAM_OK;
 }

@@ -31,7 +31,7 @@ struct dmod_mr *dmod_mr_check(struct dmod_dev *mdev, u32 key, u32 pdn,
 }
 
 /* Device address of MR byte @va, and how many bytes are contiguous there. */
-static dma_addr_t dmod_mr_addr(struct dmod_mr *mr, u64 va, u64 *contig)
+dma_addr_t dmod_mr_addr(struct dmod_mr *mr, u64 va, u64 *contig)
 {
 	u64 off, pgsz, start;
 

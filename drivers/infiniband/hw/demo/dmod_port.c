@@ -270,4 +270,6 @@ void dmod_debugfs_add(struct dmod_dev *mdev)
 				   &dmod_drop_cmds_fops);
 	debugfs_create_file_unsafe("fatal", 0200, mdev->debugfs, mdev,
 				   &dmod_fatal_fops);
+	debugfs_create_bool("store_forward", 0600, mdev->debugfs,
+			    &mdev->store_forward);
 }
