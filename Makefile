@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Entry points; see README.md.  Everything runs from tooling/.
+# IDENT (make takeover IDENT="Name <email>") reaches the script through
+# the environment, so that no quote in a name is parsed by the shell.
+export IDENT
 .PHONY: run test setup tree export check-export check build vm takeover send-dry-run \
 	cocci-test cocci-tree rdma-core rdma-core-vm
 
@@ -19,6 +22,6 @@ cocci-test:	; RULES='dma_*' tooling/cocci-test.sh \
 cocci-tree:	; RULES='dma_*' tooling/cocci-tree.sh $(or $(KTREE),$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree) \
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle \
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/results/cocci-tree
-takeover:	; tooling/take-over.sh "$(IDENT)"
+takeover:	; tooling/take-over.sh "$$IDENT"
 send-dry-run:	; git send-email --dry-run --confirm=never \
 			--to=linux-rdma@vger.kernel.org $(or $(DEMO_CACHE),/var/cache/demo-rdma)/outgoing/*.patch
