@@ -200,5 +200,33 @@ check_patch() {
 		fi
 	fi
 	step coccinelle
+
+	# Assisted-by: names the analysis tools that ran on this patch here:
+	# sparse exactly when it checked kernel C files of the patch;
+	# Coccinelle whenever the series' rules ran on them or the patch adds
+	# rules (cocci-test.sh runs those on their fixtures), and otherwise
+	# only on a fix (Fixes:) of a bug a rule found. Tools that found what
+	# a patch fixes in the test VM (kmemleak, DMA-API debug, perf) may
+	# follow.
+	local ran=() said msg
+	msg=$(git log -1 --format=%B "$c")
+	said=$(sed -n 's/^Assisted-by: LLM\( \|$\)//p' <<<"$msg")
+	[ ${#csrc[@]} -eq 0 ] || ran+=(sparse)
+	if { [ -n "$rules" ] && [ ${#csrc[@]} -gt 0 ]; } ||
+	   git diff --name-only "$c~" "$c" | grep -q '\.cocci$'; then
+		ran+=(coccinelle)
+	fi
+	[[ " ${ran[*]} " == *" sparse "* ]] || [[ " $said " != *" sparse "* ]] ||
+		bad "Assisted-by: names sparse, which did not run on this patch"
+	[[ " ${ran[*]} " != *" sparse "* ]] || [[ " $said " == *" sparse "* ]] ||
+		bad "Assisted-by: does not name sparse, which ran on this patch"
+	[[ " ${ran[*]} " != *" coccinelle "* ]] || [[ " $said " == *" coccinelle "* ]] ||
+		bad "Assisted-by: does not name coccinelle, which ran on this patch"
+	[[ " ${ran[*]} " == *" coccinelle "* ]] || [[ " $said " != *" coccinelle "* ]] ||
+		grep -q '^Fixes: ' <<<"$msg" ||
+		bad "Assisted-by: names coccinelle, which did not run on this patch"
+	[ "$(grep -c '^Assisted-by: LLM' <<<"$msg")" = 1 ] ||
+		bad "not one Assisted-by: LLM trailer"
+	step assisted-by
 	[ $pfail = 1 ] || echo "ok $i - $p"
 }
