@@ -3,15 +3,21 @@
 # Configure and build the tip kernel of the work tree in $BUILD (O=), with
 # ccache, then build and install the rdma kselftests into
 # $BUILD/kselftest_install.
+#   build.sh [--config-only] [--bench] [TREE]
+# --bench: the benchmark kernel, in $BENCH_BUILD: the same configuration
+# with the debug facilities off (config/bench.config), booted by
+# `BUILD=$BENCH_BUILD vm.sh bench MODE`.
 . "$(dirname "$0")/common.sh"
 
-config_only=0
+config_only=0 bench=0
 [ "${1:-}" = --config-only ] && { config_only=1; shift; }
+[ "${1:-}" = --bench ] && { bench=1; BUILD=$BENCH_BUILD; shift; }
 dir=${1:-$TREE}
 cd "$dir"
 mkdir -p "$BUILD"
 
 frags=("$TOOLS/config/vm.config" tools/testing/selftests/rdma/config "$TOOLS/config/vm-late.config")
+[ $bench = 0 ] || frags+=("$TOOLS/config/bench.config")
 stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)
 if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != "$stamp" ]; then
 	log "configuring (vng --kconfig + ${frags[*]})"
@@ -30,6 +36,8 @@ if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.demo-config" 2>/dev/null)" != 
 		{ grep -E '^CONFIG_[A-Za-z0-9_]+=[ym]' "$f" || true; } | while IFS='=' read -r k v; do
 			[ "$f" = "$TOOLS/config/vm-late.config" ] ||
 				! grep -q "^$k=" "$TOOLS/config/vm-late.config" || continue
+			[ $bench = 0 ] || [ "$f" = "$TOOLS/config/bench.config" ] ||
+				! grep -q "^$k=" "$TOOLS/config/bench.config" || continue
 			grep -qx "$k=$v" "$BUILD/.config" || log "warning: $f: $k=$v not set"
 		done
 		grep -q 'unexpected data' "$BUILD/kconfig.log" &&

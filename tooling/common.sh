@@ -19,6 +19,8 @@ BASE_REPO=$DEMO_CACHE/base
 TREE=${TREE:-$DEMO_CACHE/tree}
 CHECK_TREE=$DEMO_CACHE/check
 BUILD=${BUILD:-$DEMO_CACHE/build}
+# the benchmark kernel: no lockdep, kmemleak or DMA-API debug (build.sh --bench)
+BENCH_BUILD=$DEMO_CACHE/bench-build
 RESULTS=${RESULTS:-$DEMO_CACHE/results}
 export CCACHE_DIR=${CCACHE_DIR:-$DEMO_CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}

@@ -20,6 +20,7 @@ stage() {
 }
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*.tap "$RESULTS"/*.bench "$RESULTS"/*.time
+rm -rf "$RESULTS/bench-kernel"
 rc=0
 
 stage "setup"
@@ -54,10 +55,31 @@ stage "tip build"
 "$TOOLS/build.sh" || die "tip build failed"
 stage "VM runs"
 "$TOOLS/vm.sh" "$@" || rc=1
+# The benchmarks again, on a kernel without lockdep, kmemleak or DMA-API
+# debug (config/bench.config): the figures the README and the issues quote.
+# Its results go to $RESULTS/bench-kernel/ (MODE.rctable, MODE.bench).
+# BENCH_KERNEL=0 leaves the stage out.
+if [ "${BENCH_KERNEL:-1}" != 0 ]; then
+	stage "benchmark kernel build"
+	if "$TOOLS/build.sh" --bench; then
+		stage "benchmark kernel VM runs"
+		BUILD=$BENCH_BUILD RESULTS=$RESULTS/bench-kernel "$TOOLS/vm.sh" bench \
+			${BENCH_MODES:-iommu-strict no-iommu} || rc=1
+		sed -i 's/^\(\(not \)*ok [0-9]* vm: \)/\1bench kernel: /' \
+			"$RESULTS"/bench-kernel/*.vm.tap
+	else
+		echo "not ok 1 - benchmark kernel builds" >"$RESULTS/bench-kernel.tap"
+		rc=1
+	fi
+fi
 stage "done"
 
 taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/fragment.tap" "$RESULTS/cocci.tap")
 [ -f "$RESULTS/rdma-core-build.tap" ] && taps+=("$RESULTS/rdma-core-build.tap")
+[ -f "$RESULTS/bench-kernel.tap" ] && taps+=("$RESULTS/bench-kernel.tap")
+for f in "$RESULTS"/bench-kernel/*.vm.tap; do
+	[ -f "$f" ] && taps+=("$f")
+done
 for f in "$RESULTS"/*.vm.tap; do
 	m=${f%.vm.tap}
 	taps+=("$f")
