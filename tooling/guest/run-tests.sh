@@ -144,9 +144,8 @@ rc_bench() {
 }
 
 stamp "HCAs up"
-# KUnit suites of the driver and of ib_umem's block helpers, run now that
-# the HCAs exist (kunit.autorun=0)
-for k in $dbg/kunit/demo_rdma* $dbg/kunit/ib_umem_dma_blocks; do
+# KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
+for k in $dbg/kunit/demo_rdma*; do
 	[ -e "$k/run" ] && [ "$mode" != rdma-core ] || continue
 	echo 1 >"$k/run"
 	cat "$k/results" >>"$out/$mode.ktap"
