@@ -54,7 +54,7 @@ tool_versions() {
 	PATH=/usr/bin:$PATH python3 --version 2>&1
 	make --version | head -n 1
 }
-inputs=$({ sha1sum "$TOOLS/check-patch.sh" "$TOOLS/common.sh" | cut -d' ' -f1
+inputs=$({ sha1sum "$TOOLS/check-patch.sh" "$TOOLS/common.sh" "$TOOLS/config/coverage.config" | cut -d' ' -f1
 	   tool_versions
 	   sha1sum <"$BUILD/.demo-full-config" | cut -d' ' -f1; } | sha1sum | cut -d' ' -f1)
 check_key() { # commit patch-file

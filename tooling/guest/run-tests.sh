@@ -147,8 +147,9 @@ rc_bench() {
 }
 
 stamp "HCAs up"
-# KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0)
-for k in $dbg/kunit/demo_rdma*; do
+# KUnit suites of the driver, run now that the HCAs exist (kunit.autorun=0),
+# and the core's ib_umem block helpers
+for k in $dbg/kunit/demo_rdma* $dbg/kunit/ib_umem_dma_blocks; do
 	[ -e "$k/run" ] && [ "$mode" != rdma-core ] || continue
 	echo 1 >"$k/run"
 	cat "$k/results" >>"$out/$mode.ktap"

@@ -21,7 +21,8 @@
 //  ib_umem has a member of that name, so those accesses are reported too.
 //  Files under drivers/infiniband/core/ and the core headers
 //  include/rdma/ib_umem*.h and include/rdma/iter.h are skipped: they
-//  implement the helpers.  Software drivers (rxe, siw, rdmavt) that walk
+//  implement the helpers.  (The test is on the absolute path: under
+//  make coccicheck M=dir spatch names files relative to dir.)  Software drivers (rxe, siw, rdmavt) that walk
 //  the CPU pages of a umem are reported as well; they need a page
 //  iterator from the core rather than a DMA block helper.
 // Options: --no-includes --include-headers
@@ -35,6 +36,7 @@ virtual report
 @initialize:python@
 @@
 
+import os
 import re
 
 # (file, line, column) of accesses whose base has a known non-umem type
@@ -54,7 +56,7 @@ def is_umem_type(t):
 
 
 def in_driver(p):
-	return (CORE.search(p[0].file) is None and
+	return (CORE.search(os.path.abspath(p[0].file)) is None and
 		pkey(p) not in not_umem)
 
 @typed@
