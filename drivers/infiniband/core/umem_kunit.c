@@ -7,7 +7,9 @@
  * DMA runs are made up: one run, runs of huge pages, scattered pages, a
  * first page entered at an offset and a last block only partly used, and
  * check the page size, the number of blocks and every block's address.
- * No device and no memory behind the addresses are needed.
+ * No device and no memory behind the addresses are needed. Every case runs
+ * on both representations of a mapping: the scatterlist (software
+ * devices, dma-buf) and the DMA ranges of the DMA range API path.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -23,6 +25,38 @@ struct umem_run {
 
 KUNIT_DEFINE_ACTION_WRAPPER(umem_kunit_free_table, sg_free_table,
 			    struct sg_table *);
+
+enum { UMEM_KUNIT_SGL, UMEM_KUNIT_RANGES };
+
+static const int umem_kunit_reprs[] = { UMEM_KUNIT_SGL, UMEM_KUNIT_RANGES };
+
+static void umem_kunit_repr_desc(const int *repr, char *desc)
+{
+	strscpy(desc, *repr == UMEM_KUNIT_SGL ? "scatterlist" : "DMA ranges",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(umem_repr, umem_kunit_reprs, umem_kunit_repr_desc);
+
+/* The DMA range API's form: each run's device address, as dma_map_phys() */
+static void umem_kunit_ranges(struct kunit *test, struct ib_umem *umem,
+			      const struct umem_run *runs, unsigned int n)
+{
+	unsigned int i;
+
+	umem->is_dma_range = 1;
+	umem->nr_runs = n;
+	umem->runs = kunit_kcalloc(test, n, sizeof(*umem->runs), GFP_KERNEL);
+	umem->run_dma = kunit_kcalloc(test, n, sizeof(*umem->run_dma),
+				      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, umem->runs);
+	KUNIT_ASSERT_NOT_NULL(test, umem->run_dma);
+	for (i = 0; i < n; i++) {
+		umem->runs[i].paddr = runs[i].dma;	/* not used here */
+		umem->runs[i].len = runs[i].len;
+		umem->run_dma[i] = runs[i].dma;
+	}
+}
 
 /*
  * A umem over [@address, @address + @length) whose pages the device
@@ -44,6 +78,16 @@ static struct ib_umem *umem_kunit_get(struct kunit *test,
 	umem->address = address;
 	umem->iova = address;
 	umem->length = length;
+	for (i = 0; i < n; i++)
+		mapped += runs[i].len;
+	/* the runs cover exactly the pages of the range */
+	KUNIT_ASSERT_EQ(test, mapped,
+			ALIGN(address + length, PAGE_SIZE) -
+			ALIGN_DOWN(address, PAGE_SIZE));
+	if (*(const int *)test->param_value == UMEM_KUNIT_RANGES) {
+		umem_kunit_ranges(test, umem, runs, n);
+		return umem;
+	}
 	KUNIT_ASSERT_EQ(test, sg_alloc_table(&umem->sgt_append.sgt, n,
 					     GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
@@ -53,12 +97,7 @@ static struct ib_umem *umem_kunit_get(struct kunit *test,
 	for_each_sgtable_sg(&umem->sgt_append.sgt, sg, i) {
 		sg_dma_address(sg) = runs[i].dma;
 		sg_dma_len(sg) = runs[i].len;
-		mapped += runs[i].len;
 	}
-	/* the runs cover exactly the pages of the range */
-	KUNIT_ASSERT_EQ(test, mapped,
-			ALIGN(address + length, PAGE_SIZE) -
-			ALIGN_DOWN(address, PAGE_SIZE));
 	return umem;
 }
 
@@ -222,14 +261,14 @@ static void umem_test_contiguous(struct kunit *test)
 }
 
 static struct kunit_case umem_test_cases[] = {
-	KUNIT_CASE(umem_test_one_run),
-	KUNIT_CASE(umem_test_huge_runs),
-	KUNIT_CASE(umem_test_scattered_pages),
-	KUNIT_CASE(umem_test_first_page_offset),
-	KUNIT_CASE(umem_test_misaligned),
-	KUNIT_CASE(umem_test_last_block_partial),
-	KUNIT_CASE(umem_test_iova),
-	KUNIT_CASE(umem_test_contiguous),
+	KUNIT_CASE_PARAM(umem_test_one_run, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_huge_runs, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_scattered_pages, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_first_page_offset, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_misaligned, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_last_block_partial, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_iova, umem_repr_gen_params),
+	KUNIT_CASE_PARAM(umem_test_contiguous, umem_repr_gen_params),
 	{}
 };
 

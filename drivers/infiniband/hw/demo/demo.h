@@ -60,6 +60,7 @@ typedef void (*demo_event_fn)(struct demo_dev *dev, u32 param);
  * @qp_xa: QPs by QP number, for completions and QP events
  * @link_up: port state, from port change events
  * @mr_backend: how user MRs are mapped (enum demo_mr_backend)
+ * @mr_xlate: which translations MRs may get (enum demo_mr_xlate)
  * @dmabuf_import: how dma-buf MRs are imported (enum demo_dmabuf_import)
  * @dmabuf_mrs: dynamic dma-buf MRs by key index, for translation misses
  * @miss_work: resolves translation misses in process context
@@ -88,6 +89,7 @@ struct demo_dev {
 	struct xarray cq_xa;
 	struct xarray qp_xa;
 	int mr_backend;
+	int mr_xlate;
 	int dmabuf_import;
 	struct xarray dmabuf_mrs;
 	struct work_struct miss_work;
@@ -182,14 +184,19 @@ struct demo_qp {
 
 /* How user MRs are pinned and mapped; debugfs "mr_backend". */
 enum demo_mr_backend {
-	DEMO_MR_BACKEND_PHYS,	/* ib_umem_phys: IOVA range or dma_map_phys */
-	DEMO_MR_BACKEND_UMEM,	/* ib_umem: scatterlist, for comparison */
+	DEMO_MR_BACKEND_UMEM,	/* ib_umem: the DMA range API path */
+	DEMO_MR_BACKEND_SGL,	/* its scatterlist path, for comparison */
+};
+
+/* Translations MRs may get; debugfs "mr_translation". */
+enum demo_mr_xlate {
+	DEMO_MR_XLATE_AUTO,	/* one range when contiguous, else a page list */
+	DEMO_MR_XLATE_PBL,	/* page lists only, like MTT-only hardware */
 };
 
 /**
  * struct demo_umem - user memory and what the device is told about it
- * @up: pinned and mapped by ib_umem_phys_get()
- * @umem: or by ib_umem_get_va()
+ * @umem: pinned and mapped by ib_umem_get_va()
  * @dmabuf: or imported from a dma-buf, mapped by its exporter
  * @mode: DEMO_MR_RANGE or DEMO_MR_PBL (DEMO_MR_NONE: a dma-buf unmapped)
  * @addr: the device range, or the page list's device address
@@ -202,7 +209,6 @@ enum demo_mr_backend {
  * @pbl_root_size: size of @pbl_root in bytes
  */
 struct demo_umem {
-	struct ib_umem_phys *up;
 	struct ib_umem *umem;
 	struct ib_umem_dmabuf *dmabuf;
 	u32 mode;

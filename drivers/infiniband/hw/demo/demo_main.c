@@ -103,8 +103,13 @@ static int demo_query_hw(struct demo_dev *dev)
 }
 
 static const char *const demo_mr_backends[] = {
-	[DEMO_MR_BACKEND_PHYS] = "phys",
 	[DEMO_MR_BACKEND_UMEM] = "umem",
+	[DEMO_MR_BACKEND_SGL] = "sgl",
+};
+
+static const char *const demo_mr_xlates[] = {
+	[DEMO_MR_XLATE_AUTO] = "auto",
+	[DEMO_MR_XLATE_PBL] = "pbl",
 };
 
 static const char *const demo_dmabuf_imports[] = {
@@ -114,8 +119,9 @@ static const char *const demo_dmabuf_imports[] = {
 
 /*
  * Per-device choices in debugfs, for tests and benchmarks: mr_backend is
- * the path that maps user MRs, dmabuf_import the model dma-buf MRs are
- * imported with. Each is an int in struct demo_dev.
+ * the path that maps user MRs, mr_translation whether an MR may be one
+ * device range or only a page list, dmabuf_import the model dma-buf MRs
+ * are imported with. Each is an int in struct demo_dev.
  */
 struct demo_choice {
 	const char *name;
@@ -127,6 +133,8 @@ struct demo_choice {
 static const struct demo_choice demo_choices[] = {
 	{ "mr_backend", offsetof(struct demo_dev, mr_backend),
 	  demo_mr_backends, ARRAY_SIZE(demo_mr_backends) },
+	{ "mr_translation", offsetof(struct demo_dev, mr_xlate),
+	  demo_mr_xlates, ARRAY_SIZE(demo_mr_xlates) },
 	{ "dmabuf_import", offsetof(struct demo_dev, dmabuf_import),
 	  demo_dmabuf_imports, ARRAY_SIZE(demo_dmabuf_imports) },
 };

@@ -7,14 +7,15 @@
  * device is given: one contiguous device range (DEMO_MR_RANGE) or a page
  * list of device addresses (DEMO_MR_PBL).
  *
- * ib_umem_phys_get() maps the memory with the DMA IOVA API when the HCA is
- * behind an IOMMU DMA domain: the whole MR is then one IOVA range and one
- * translation entry, whatever the size. Without one it maps each
- * physically contiguous run with dma_map_phys() and the device gets a page
- * list with the largest page size the runs allow. For comparison the
- * scatterlist path of ib_umem_get_va() is kept as a second backend,
- * selected per device in debugfs (mr_backend: "phys" or "umem"); it always
- * produces a page list.
+ * ib_umem_get_va() pins and maps the memory. For a device that does DMA,
+ * the RDMA core maps it with the DMA range API: behind an IOMMU DMA domain
+ * the whole MR is one IOVA range, and the device gets one translation
+ * entry for it whatever the size; without one each physically contiguous
+ * run is mapped with dma_map_phys() and the device gets a page list with
+ * the largest page size the runs allow. The driver only reads the result
+ * through the ib_umem helpers. For comparison the core's scatterlist path
+ * can be selected per device in debugfs (mr_backend: "umem" or "sgl"),
+ * with CONFIG_INFINIBAND_UMEM_SGL_BENCH.
  *
  * dma-buf memory is mapped by its exporter (ib_umem_dmabuf_map_pages());
  * demo_umem_dmabuf_map() turns the exporter's DMA addresses into the same
@@ -25,7 +26,6 @@
 #include <linux/dma-resv.h>
 #include <linux/iommu.h>
 #include <rdma/ib_umem.h>
-#include <rdma/ib_umem_phys.h>
 #include <rdma/iter.h>
 
 #include "demo.h"
@@ -84,74 +84,46 @@ static void demo_pbl_set(struct demo_umem *m, size_t i, dma_addr_t addr)
 			cpu_to_le64(addr);
 }
 
-static int demo_umem_get_phys(struct demo_dev *dev, struct demo_umem *m,
-			      u64 start, u64 length, u64 virt, int access)
-{
-	struct ib_umem_phys_iter it;
-	unsigned long pgsz;
-	size_t i = 0;
-	int err;
-
-	m->up = ib_umem_phys_get(&dev->ibdev, start, length, access);
-	if (IS_ERR(m->up))
-		return PTR_ERR(m->up);
-
-	if (ib_umem_phys_contiguous(m->up)) {
-		m->mode = DEMO_MR_RANGE;
-		m->addr = ib_umem_phys_dma_start(m->up);
-		m->entries = 1;
-		return 0;
-	}
-
-	pgsz = ib_umem_phys_find_best_pgsz(m->up, demo_pgsz_cap(dev), virt);
-	if (!pgsz) {
-		err = -EINVAL;
-		goto err_release;
-	}
-	err = demo_umem_alloc_pbl(dev, m, pgsz,
-				  ib_umem_phys_num_dma_blocks(m->up, pgsz,
-							      virt));
-	if (err)
-		goto err_release;
-	rdma_umem_phys_for_each_dma_block(m->up, &it, pgsz)
-		demo_pbl_set(m, i++, it.addr);
-	return 0;
-
-err_release:
-	ib_umem_phys_release(m->up);
-	m->up = NULL;
-	return err;
-}
-
-static int demo_umem_get_sg(struct demo_dev *dev, struct demo_umem *m,
-			    u64 start, u64 length, u64 virt, int access)
+/*
+ * One device range if the DMA addresses are contiguous (an IOVA range, or
+ * physically contiguous memory without an IOMMU) and the device may use
+ * one (debugfs mr_translation), else a page list with the largest page
+ * size they allow. Never sg_page(): an MMIO exporter has no pages.
+ */
+static int demo_umem_xlate(struct demo_dev *dev, struct demo_umem *m,
+			   struct ib_umem *umem, u64 virt)
 {
 	struct ib_block_iter biter;
 	unsigned long pgsz;
 	size_t i = 0;
-	int err;
 
-	m->umem = ib_umem_get_va(&dev->ibdev, start, length, access);
-	if (IS_ERR(m->umem))
-		return PTR_ERR(m->umem);
-
-	pgsz = ib_umem_find_best_pgsz(m->umem, demo_pgsz_cap(dev), virt);
-	if (!pgsz) {
-		err = -EINVAL;
-		goto err_release;
+	if (READ_ONCE(dev->mr_xlate) != DEMO_MR_XLATE_PBL &&
+	    ib_umem_is_contiguous(umem)) {
+		m->mode = DEMO_MR_RANGE;
+		m->addr = ib_umem_start_dma_addr(umem);
+		m->entries = 1;
+		return 0;
 	}
-	err = demo_umem_alloc_pbl(dev, m, pgsz,
-				  ib_umem_num_dma_blocks(m->umem, pgsz));
-	if (err)
-		goto err_release;
-	rdma_umem_for_each_dma_block(m->umem, &biter, pgsz)
+	pgsz = ib_umem_find_best_pgsz(umem, demo_pgsz_cap(dev), virt);
+	if (!pgsz)
+		return -EINVAL;
+	if (demo_umem_alloc_pbl(dev, m, pgsz,
+				ib_umem_num_dma_blocks(umem, pgsz)))
+		return -ENOMEM;
+	rdma_umem_for_each_dma_block(umem, &biter, pgsz)
 		demo_pbl_set(m, i++, rdma_block_iter_dma_address(&biter));
 	return 0;
+}
 
-err_release:
-	ib_umem_release(m->umem);
-	m->umem = NULL;
-	return err;
+/* The core's scatterlist path, when the kernel keeps it for comparison */
+static struct ib_umem *demo_umem_get_sgl(struct demo_dev *dev, u64 start,
+					 u64 length, int access)
+{
+#if IS_ENABLED(CONFIG_INFINIBAND_UMEM_SGL_BENCH)
+	return ib_umem_get_va_sgl(&dev->ibdev, start, length, access);
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
 }
 
 /**
@@ -171,40 +143,22 @@ err_release:
 int demo_umem_get(struct demo_dev *dev, struct demo_umem *m, u64 start,
 		  u64 length, u64 virt, int access)
 {
+	struct ib_umem *umem;
+	int err;
+
 	memset(m, 0, sizeof(*m));
-	if (READ_ONCE(dev->mr_backend) == DEMO_MR_BACKEND_UMEM)
-		return demo_umem_get_sg(dev, m, start, length, virt, access);
-	return demo_umem_get_phys(dev, m, start, length, virt, access);
-}
-
-/*
- * One device range if the exporter's DMA addresses are contiguous (an IOVA
- * range, or physically contiguous memory without an IOMMU), else a page
- * list with the largest page size they allow. Never sg_page(): an MMIO
- * exporter has no pages.
- */
-static int demo_umem_dmabuf_xlate(struct demo_dev *dev, struct demo_umem *m,
-				  u64 virt)
-{
-	struct ib_umem *umem = &m->dmabuf->umem;
-	struct ib_block_iter biter;
-	unsigned long pgsz;
-	size_t i = 0;
-
-	if (ib_umem_is_contiguous(umem)) {
-		m->mode = DEMO_MR_RANGE;
-		m->addr = ib_umem_start_dma_addr(umem);
-		m->entries = 1;
-		return 0;
+	if (READ_ONCE(dev->mr_backend) == DEMO_MR_BACKEND_SGL)
+		umem = demo_umem_get_sgl(dev, start, length, access);
+	else
+		umem = ib_umem_get_va(&dev->ibdev, start, length, access);
+	if (IS_ERR(umem))
+		return PTR_ERR(umem);
+	err = demo_umem_xlate(dev, m, umem, virt);
+	if (err) {
+		ib_umem_release(umem);
+		return err;
 	}
-	pgsz = ib_umem_find_best_pgsz(umem, demo_pgsz_cap(dev), virt);
-	if (!pgsz)
-		return -EINVAL;
-	if (demo_umem_alloc_pbl(dev, m, pgsz,
-				ib_umem_num_dma_blocks(umem, pgsz)))
-		return -ENOMEM;
-	rdma_umem_for_each_dma_block(umem, &biter, pgsz)
-		demo_pbl_set(m, i++, rdma_block_iter_dma_address(&biter));
+	m->umem = umem;
 	return 0;
 }
 
@@ -244,7 +198,7 @@ int demo_umem_dmabuf_map(struct demo_dev *dev, struct demo_umem *m, u64 virt)
 	err = ib_umem_dmabuf_map_pages(m->dmabuf);
 	if (err)
 		return err;
-	err = demo_umem_dmabuf_xlate(dev, m, virt);
+	err = demo_umem_xlate(dev, m, &m->dmabuf->umem, virt);
 	if (err)
 		goto err_unmap;
 	/*
@@ -313,8 +267,6 @@ void demo_umem_put_pbl(struct demo_dev *dev, struct demo_umem *m)
 void demo_umem_put(struct demo_dev *dev, struct demo_umem *m)
 {
 	demo_umem_put_pbl(dev, m);
-	ib_umem_phys_release(m->up);
-	m->up = NULL;
 	ib_umem_release(m->umem);
 	m->umem = NULL;
 	/* Revokes first: a pinned import's revoke callback runs here. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Benchmark: register + deregister user MRs on a demo HCA, through the
- * DMA range API (ib_umem_phys) and through the scatterlist umem path, in
- * the same kernel, on the same memory. Prints figures; it is not a test.
+ * Benchmark: register + deregister user MRs on a demo HCA, through ib_umem's
+ * DMA range API path and through its scatterlist path (debugfs mr_backend
+ * "sgl", with CONFIG_INFINIBAND_UMEM_SGL_BENCH), in the same kernel, on the
+ * same memory. Prints figures; it is not a test.
  *
  *   demo_mr_bench [pci|platform]
  *
@@ -14,9 +15,18 @@
  * noise and is not printed). The floor is the cost of pinning alone: the
  * same memory registered as an io_uring fixed buffer, which pins it long
  * term and maps nothing.
+ *
+ * A second table counts the IOMMU work of one register + deregister on
+ * each path, from tracepoints, so that it does not depend on how fast the
+ * machine is: iommu_map() and iommu_unmap() calls (iommu:map, iommu:unmap)
+ * and Intel IOTLB flushes (intel_iommu:cache_tag_flush_range and _np, one
+ * per flushed range). Each event is counted in a tracefs instance of its
+ * own, as entries plus overruns, so a full buffer still counts.
  */
+#include <dirent.h>
 #include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -56,19 +66,24 @@ static long long mem_free_kb(void)
 	return kb;
 }
 
-static int set_backend(struct bench *b, const char *name)
+static int set_choice(struct bench *b, const char *choice, const char *name)
 {
 	char path[PATH_MAX];
 	FILE *f;
 	int rc;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/demo_rdma/%s/mr_backend",
-		 b->dma_dev);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/demo_rdma/%s/%s",
+		 b->dma_dev, choice);
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
 	rc = fputs(name, f) < 0;
 	return fclose(f) || rc ? -1 : 0;
+}
+
+static int set_backend(struct bench *b, const char *name)
+{
+	return set_choice(b, "mr_backend", name);
 }
 
 /* Translation entries the device holds for @key, from the model's table. */
@@ -94,10 +109,118 @@ static long long mr_entries(struct bench *b, __u32 key)
 	return n;
 }
 
+/* IOMMU events counted per register + deregister (the second table) */
+static const char *const ev_names[] = {
+	"iommu/map", "iommu/unmap",
+	"intel_iommu/cache_tag_flush_range",
+	"intel_iommu/cache_tag_flush_range_np",
+};
+#define NR_EV ARRAY_SIZE(ev_names)
+static char ev_dir[NR_EV][PATH_MAX];	/* "" when the event is not there */
+
+static int write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(s, f) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+static void ev_setup(void)
+{
+	const char *root = "/sys/kernel/tracing";
+	char path[PATH_MAX + 64];
+	unsigned int i;
+
+	if (access("/sys/kernel/tracing/instances", F_OK))
+		root = "/sys/kernel/debug/tracing";
+	for (i = 0; i < NR_EV; i++) {
+		snprintf(ev_dir[i], sizeof(ev_dir[i]),
+			 "%s/instances/demo_mr_bench_%u", root, i);
+		mkdir(ev_dir[i], 0700);
+		/* only the counts are read: keep the buffers small */
+		snprintf(path, sizeof(path), "%s/buffer_size_kb", ev_dir[i]);
+		write_str(path, "8");
+		snprintf(path, sizeof(path), "%s/events/%s/enable", ev_dir[i],
+			 ev_names[i]);
+		if (write_str(path, "1")) {
+			rmdir(ev_dir[i]);
+			ev_dir[i][0] = 0;
+		}
+	}
+}
+
+static void ev_teardown(void)
+{
+	char path[PATH_MAX + 64];
+	unsigned int i;
+
+	for (i = 0; i < NR_EV; i++) {
+		if (!ev_dir[i][0])
+			continue;
+		snprintf(path, sizeof(path), "%s/events/%s/enable", ev_dir[i],
+			 ev_names[i]);
+		write_str(path, "0");
+		rmdir(ev_dir[i]);
+	}
+}
+
+/* Empty every instance's buffer (which also zeroes its counts). */
+static void ev_reset(void)
+{
+	char path[PATH_MAX + 16];
+	unsigned int i;
+
+	for (i = 0; i < NR_EV; i++) {
+		if (!ev_dir[i][0])
+			continue;
+		snprintf(path, sizeof(path), "%s/trace", ev_dir[i]);
+		write_str(path, "");
+	}
+}
+
+/* Events of instance @i since ev_reset(), or -1 */
+static long long ev_count(unsigned int i)
+{
+	char path[PATH_MAX + 300], line[128];
+	long long n = 0, v;
+	struct dirent *d;
+	DIR *dir;
+
+	if (!ev_dir[i][0])
+		return -1;
+	snprintf(path, sizeof(path), "%s/per_cpu", ev_dir[i]);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		FILE *f;
+
+		if (strncmp(d->d_name, "cpu", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/per_cpu/%s/stats", ev_dir[i],
+			 d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "entries: %lld", &v) == 1 ||
+			    sscanf(line, "overrun: %lld", &v) == 1)
+				n += v;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
 struct result {
 	double us;		/* one register + deregister */
 	long long entries;
 	double kib_per_gib;
+	long long ev[NR_EV];	/* IOMMU events of one register + deregister */
 };
 
 static int measure(struct bench *b, char *buf, size_t len, int iters,
@@ -109,6 +232,7 @@ static int measure(struct bench *b, char *buf, size_t len, int iters,
 	int i;
 
 	/* kernel memory held while one MR is registered */
+	ev_reset();
 	before = mem_free_kb();
 	if (_uv_reg_mr(b->fd, b->pd, buf, len, (uintptr_t)buf,
 		       IB_UVERBS_ACCESS_LOCAL_WRITE, &h, &key))
@@ -118,6 +242,8 @@ static int measure(struct bench *b, char *buf, size_t len, int iters,
 	r->kib_per_gib = (double)(before - after) * (1UL << 30) / len;
 	if (_uv_dereg_mr(b->fd, h))
 		return -1;
+	for (i = 0; i < (int)NR_EV; i++)
+		r->ev[i] = ev_count(i);
 
 	t0 = now_us();
 	for (i = 0; i < iters; i++) {
@@ -128,6 +254,27 @@ static int measure(struct bench *b, char *buf, size_t len, int iters,
 	}
 	r->us = (now_us() - t0) / iters;
 	return 0;
+}
+
+/*
+ * Translation entries of one MR on @backend when the device takes page
+ * lists only (mr_translation "pbl"), as MTT hardware does; -1 on failure.
+ */
+static long long pbl_entries(struct bench *b, char *buf, size_t len,
+			     const char *backend)
+{
+	long long n = -1;
+	__u32 h, key;
+
+	if (set_backend(b, backend) || set_choice(b, "mr_translation", "pbl"))
+		return -1;
+	if (!_uv_reg_mr(b->fd, b->pd, buf, len, (uintptr_t)buf,
+			IB_UVERBS_ACCESS_LOCAL_WRITE, &h, &key)) {
+		n = mr_entries(b, key);
+		_uv_dereg_mr(b->fd, h);
+	}
+	set_choice(b, "mr_translation", "auto");
+	return n;
 }
 
 /* Pinning alone: an io_uring fixed buffer pins long term, maps nothing. */
@@ -159,9 +306,11 @@ int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 4UL << 10, 64UL << 10, 1UL << 20,
 					16UL << 20, 256UL << 20, 1UL << 30 };
+	static long long evs[ARRAY_SIZE(sizes)][2][NR_EV];
+	static long long pbl[ARRAY_SIZE(sizes)][2];
 	enum uv_bus bus = UV_BUS_PCI;
 	struct bench b = {};
-	unsigned int i;
+	unsigned int i, n = 0, e;
 
 	if (argc > 1 && !strcmp(argv[1], "platform"))
 		bus = UV_BUS_PLATFORM;
@@ -171,17 +320,18 @@ int main(int argc, char **argv)
 		printf("# no demo HCA on %s\n", argc > 1 ? argv[1] : "pci");
 		return 4;
 	}
+	ev_setup();
 	printf("# %s (%s, %s): register + deregister one MR, 4 KiB pages\n",
 	       b.ibdev, b.dma_dev,
 	       uv_iommu_translates(b.ibdev) ? "IOMMU DMA domain" : "no IOMMU");
 	printf("# %8s %6s %10s %10s %10s %7s %8s %8s %9s %9s\n", "size",
-	       "iters", "pin_us", "phys_us", "umem_us", "ratio", "ent_phys",
-	       "ent_umem", "KiB/GiB_p", "KiB/GiB_u");
+	       "iters", "pin_us", "range_us", "sgl_us", "ratio", "ent_range",
+	       "ent_sgl", "KiB/GiB_r", "KiB/GiB_s");
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		size_t len = sizes[i];
 		int iters = len >= (256UL << 20) ? 3 :
 			    len >= (16UL << 20) ? 10 : 100;
-		struct result phys, umem;
+		struct result rng, sgl;
 		double pin;
 		char *buf;
 
@@ -193,24 +343,46 @@ int main(int argc, char **argv)
 		}
 		madvise(buf, len, MADV_NOHUGEPAGE);
 		pin = pin_floor_us(buf, len, iters);
-		if (set_backend(&b, "phys") || measure(&b, buf, len, iters, &phys) ||
-		    set_backend(&b, "umem") || measure(&b, buf, len, iters, &umem)) {
+		if (set_backend(&b, "umem") || measure(&b, buf, len, iters, &rng) ||
+		    set_backend(&b, "sgl") || measure(&b, buf, len, iters, &sgl)) {
 			printf("# %zu: registration failed: %s\n", len,
 			       strerror(errno));
 			munmap(buf, len);
 			break;
 		}
 		printf("# %7zuK %6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld",
-		       len >> 10, iters, pin, phys.us, umem.us,
-		       umem.us / phys.us, phys.entries, umem.entries);
+		       len >> 10, iters, pin, rng.us, sgl.us,
+		       sgl.us / rng.us, rng.entries, sgl.entries);
 		if (len >= (256UL << 20))
-			printf(" %9.0f %9.0f\n", phys.kib_per_gib,
-			       umem.kib_per_gib);
+			printf(" %9.0f %9.0f\n", rng.kib_per_gib,
+			       sgl.kib_per_gib);
 		else
 			printf(" %9s %9s\n", "-", "-");
 		fflush(stdout);
+		memcpy(evs[i][0], rng.ev, sizeof(rng.ev));
+		memcpy(evs[i][1], sgl.ev, sizeof(sgl.ev));
+		pbl[i][0] = pbl_entries(&b, buf, len, "umem");
+		pbl[i][1] = pbl_entries(&b, buf, len, "sgl");
+		n = i + 1;
 		munmap(buf, len);
 	}
-	set_backend(&b, "phys");
+	set_backend(&b, "umem");
+	ev_teardown();
+	printf("# IOMMU work of one register + deregister (-1: no such event),\n"
+	       "# and the translation entries of a device that takes page lists only\n");
+	printf("# %8s %9s %9s %9s %9s %9s %9s %9s %9s\n", "size", "map_range",
+	       "map_sgl", "unmap_rng", "unmap_sgl", "flush_rng", "flush_sgl",
+	       "pbl_range", "pbl_sgl");
+	for (i = 0; i < n; i++) {
+		long long f[2];
+
+		for (e = 0; e < 2; e++)
+			f[e] = evs[i][e][2] < 0 ? -1 :
+			       evs[i][e][2] + (evs[i][e][3] < 0 ? 0 : evs[i][e][3]);
+		printf("# %7zuK %9lld %9lld %9lld %9lld %9lld %9lld %9lld %9lld\n",
+		       sizes[i] >> 10, evs[i][0][0], evs[i][1][0],
+		       evs[i][0][1], evs[i][1][1], f[0], f[1], pbl[i][0],
+		       pbl[i][1]);
+	}
 	return 0;
 }
