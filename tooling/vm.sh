@@ -146,6 +146,12 @@ run_mode() {
 			echo "ok 1 vm: $m: guest run completed in ${t}s${also:+ (with $also)}"
 		fi
 		[ -z "$retried" ] || echo "$retried"
+		# the guest's watchdog: a program made no progress for 5 minutes
+		if [ -s "$RESULTS/$m.hang-dmesg" ]; then
+			echo "# a kselftest made no progress for 5 minutes; blocked tasks (SysRq w):"
+			grep -A 25 -E 'task:.* state:D|show_state|Show Blocked' "$RESULTS/$m.hang-dmesg" |
+				head -n 80 | sed 's/^/# /'
+		fi
 		splat=$(grep -E "$BAD" "$RESULTS/$m.dmesg" 2>/dev/null | head -n 20 || true)
 		if [ -n "$splat" ] || [ -s "$RESULTS/$m.leaks" ]; then
 			echo "not ok 2 vm: $m: kernel log clean"

@@ -196,6 +196,27 @@ else
 		rc_bench >"$out/$mode.rcbench" 2>&1
 		stamp "RC benchmark done"
 	fi
+	# A program that stops making progress for 5 minutes may be blocked
+	# in the kernel, where neither the harness's nor the runner's
+	# timeout (900 s) can end it: dump the blocked tasks (SysRq w) and
+	# keep the kernel log, so that a hang leaves evidence, not only a
+	# VM timeout.
+	ksft_watchdog() {
+		local last=-1 size idle=0
+		while sleep 30; do
+			size=$(stat -c %s "$out/$mode.tap" 2>/dev/null || echo 0)
+			if [ "$size" != "$last" ]; then
+				last=$size idle=0
+				continue
+			fi
+			idle=$((idle + 30))
+			[ $idle -eq 300 ] || continue
+			echo w >/proc/sysrq-trigger
+			dmesg >"$out/$mode.hang-dmesg"
+		done
+	}
+	ksft_watchdog &
+	watchdog=$!
 	# The runner appends the tests' own output to /dev/stdout: a pipe.
 	if [ "${what#only=}" != "$what" ]; then
 		targs=()
@@ -220,6 +241,7 @@ else
 		done < <(cd "$ksft" && ./run_kselftest.sh -l | grep '^rdma:')
 		(cd "$ksft" && ./run_kselftest.sh -o 900 "${targs[@]}") 2>&1 | cat >"$out/$mode.tap"
 	fi
+	kill "$watchdog" 2>/dev/null
 	sed -n '/^# Totals/p' "$out/$mode.tap"
 	stamp "kselftests done"
 	# Every program removes the HCAs it made, and leaves the PCI ones

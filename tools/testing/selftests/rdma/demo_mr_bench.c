@@ -7,7 +7,8 @@
  *
  *   demo_mr_bench [pci|platform]
  *
- * For each size it prints the time of one register + deregister on each
+ * For each size (the last once more, "s", of pages that are not physically
+ * adjacent) it prints the time of one register + deregister on each
  * path and their ratio, the translation entries the device holds for the
  * MR, and the kernel memory the registration holds, scaled to 1 GiB
  * (MemFree before and after, so the figure includes page lists, IOMMU page
@@ -277,6 +278,37 @@ static long long pbl_entries(struct bench *b, char *buf, size_t len,
 	return n;
 }
 
+/*
+ * @len bytes of 4 KiB pages of which no two are physically adjacent, as
+ * far as the page allocator allows: each page is faulted in right after a
+ * page of a second buffer, which is then freed.
+ */
+static char *map_scattered(size_t len)
+{
+	char *buf, *other;
+	size_t i;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	other = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || other == MAP_FAILED) {
+		if (buf != MAP_FAILED)
+			munmap(buf, len);
+		if (other != MAP_FAILED)
+			munmap(other, len);
+		return MAP_FAILED;
+	}
+	madvise(buf, len, MADV_NOHUGEPAGE);
+	madvise(other, len, MADV_NOHUGEPAGE);
+	for (i = 0; i < len; i += PG) {
+		buf[i] = 1;
+		other[i] = 1;
+	}
+	munmap(other, len);
+	return buf;
+}
+
 /* Pinning alone: an io_uring fixed buffer pins long term, maps nothing. */
 static double pin_floor_us(char *buf, size_t len, int iters)
 {
@@ -304,8 +336,10 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* the last size again, of scattered pages (the "s" line) */
 	static const size_t sizes[] = { 4UL << 10, 64UL << 10, 1UL << 20,
-					16UL << 20, 256UL << 20, 1UL << 30 };
+					16UL << 20, 256UL << 20, 1UL << 30,
+					256UL << 20 };
 	static long long evs[ARRAY_SIZE(sizes)][2][NR_EV];
 	static long long pbl[ARRAY_SIZE(sizes)][2];
 	enum uv_bus bus = UV_BUS_PCI;
@@ -335,13 +369,23 @@ int main(int argc, char **argv)
 		double pin;
 		char *buf;
 
-		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		bool scattered = i == ARRAY_SIZE(sizes) - 1;
+
+		if (scattered) {
+			buf = map_scattered(len);
+		} else {
+			buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (buf != MAP_FAILED) {
+				/* 4 KiB pages, however THP is set */
+				madvise(buf, len, MADV_NOHUGEPAGE);
+				memset(buf, 1, len);
+			}
+		}
 		if (buf == MAP_FAILED) {
 			printf("# %zu: no memory\n", len);
 			continue;
 		}
-		madvise(buf, len, MADV_NOHUGEPAGE);
 		pin = pin_floor_us(buf, len, iters);
 		if (set_backend(&b, "umem") || measure(&b, buf, len, iters, &rng) ||
 		    set_backend(&b, "sgl") || measure(&b, buf, len, iters, &sgl)) {
@@ -350,8 +394,8 @@ int main(int argc, char **argv)
 			munmap(buf, len);
 			break;
 		}
-		printf("# %7zuK %6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld",
-		       len >> 10, iters, pin, rng.us, sgl.us,
+		printf("# %7zuK%c%6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld",
+		       len >> 10, scattered ? 's' : ' ', iters, pin, rng.us, sgl.us,
 		       sgl.us / rng.us, rng.entries, sgl.entries);
 		if (len >= (256UL << 20))
 			printf(" %9.0f %9.0f\n", rng.kib_per_gib,
@@ -379,8 +423,9 @@ int main(int argc, char **argv)
 		for (e = 0; e < 2; e++)
 			f[e] = evs[i][e][2] < 0 ? -1 :
 			       evs[i][e][2] + (evs[i][e][3] < 0 ? 0 : evs[i][e][3]);
-		printf("# %7zuK %9lld %9lld %9lld %9lld %9lld %9lld %9lld %9lld\n",
-		       sizes[i] >> 10, evs[i][0][0], evs[i][1][0],
+		printf("# %7zuK%c%9lld %9lld %9lld %9lld %9lld %9lld %9lld %9lld\n",
+		       sizes[i] >> 10, i == ARRAY_SIZE(sizes) - 1 ? 's' : ' ',
+		       evs[i][0][0], evs[i][1][0],
 		       evs[i][0][1], evs[i][1][1], f[0], f[1], pbl[i][0],
 		       pbl[i][1]);
 	}
