@@ -116,8 +116,11 @@ static const char *const ev_names[] = {
 	"intel_iommu/cache_tag_flush_range",
 	"intel_iommu/cache_tag_flush_range_np",
 };
+
 #define NR_EV ARRAY_SIZE(ev_names)
-static char ev_dir[NR_EV][PATH_MAX];	/* "" when the event is not there */
+
+/* each event's tracefs instance; "" when the event is not there */
+static char ev_dir[NR_EV][256];
 
 static int write_str(const char *path, const char *s)
 {
@@ -133,7 +136,7 @@ static int write_str(const char *path, const char *s)
 static void ev_setup(void)
 {
 	const char *root = "/sys/kernel/tracing";
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX];
 	unsigned int i;
 
 	if (access("/sys/kernel/tracing/instances", F_OK))
@@ -156,7 +159,7 @@ static void ev_setup(void)
 
 static void ev_teardown(void)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX];
 	unsigned int i;
 
 	for (i = 0; i < NR_EV; i++) {
@@ -172,7 +175,7 @@ static void ev_teardown(void)
 /* Empty every instance's buffer (which also zeroes its counts). */
 static void ev_reset(void)
 {
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX];
 	unsigned int i;
 
 	for (i = 0; i < NR_EV; i++) {
@@ -186,7 +189,7 @@ static void ev_reset(void)
 /* Events of instance @i since ev_reset(), or -1 */
 static long long ev_count(unsigned int i)
 {
-	char path[PATH_MAX + 300], line[128];
+	char path[PATH_MAX], line[128];
 	long long n = 0, v;
 	struct dirent *d;
 	DIR *dir;
