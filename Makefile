@@ -3,7 +3,7 @@
 # IDENT (make takeover IDENT="Name <email>") reaches the script through
 # the environment, so that no quote in a name is parsed by the shell.
 export IDENT
-.PHONY: run test setup tree export check-export check build vm takeover send-dry-run \
+.PHONY: run test setup tree export check-export check build vm takeover outgoing send-dry-run \
 	cocci-test cocci-tree rdma-core rdma-core-vm
 
 run:		; tooling/run.sh
@@ -23,5 +23,5 @@ cocci-tree:	; RULES='dma_*' tooling/cocci-tree.sh $(or $(KTREE),$(or $(DEMO_CACH
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/tree/scripts/coccinelle \
 			$(or $(DEMO_CACHE),/var/cache/demo-rdma)/results/cocci-tree
 takeover:	; tooling/take-over.sh "$$IDENT"
-send-dry-run:	; git send-email --dry-run --confirm=never \
-			--to=linux-rdma@vger.kernel.org $(or $(DEMO_CACHE),/var/cache/demo-rdma)/outgoing/*.patch
+outgoing:	; tooling/outgoing.sh
+send-dry-run:	; tooling/send-dry-run.sh

@@ -3,12 +3,12 @@
 # For the human who submits the series: make it theirs.  Rebuilds the
 # series in $DEMO_CACHE/takeover and rewrites every commit there:
 #  - the caller's identity as author and committer, and their
-#    Signed-off-by: after the Assisted-by: tag, as
-#    Documentation/process/coding-assistants.rst asks;
+#    Signed-off-by: as the last trailer, after Assisted-by:;
 #  - the project's placeholder identity, wherever the content carries it
 #    (the MAINTAINERS entry's M: line, the Coccinelle rules' copyright
 #    lines), replaced by theirs in the commit that adds it;
-# then writes the outgoing patches to $DEMO_CACHE/outgoing.  patches/ is
+# then writes one postable series per target tree to $DEMO_CACHE/outgoing/
+# <topic>/ (outgoing.sh, topics in config/topics.ini).  patches/ is
 # not touched: the committed series never carries a sign-off.  Any name
 # works (quotes, apostrophes, UTF-8), and a second run starts again from
 # patches/.
@@ -20,8 +20,7 @@ ident=${1:-"$(git config user.name) <$(git config user.email)>"}
 	die "need an identity: take-over.sh \"Name <email>\""
 name=${BASH_REMATCH[1]} email=${BASH_REMATCH[2]}
 base=$(base_commit)
-out=$DEMO_CACHE/outgoing
-tree=$DEMO_CACHE/takeover
+tree=${TAKEOVER_TREE:-$DEMO_CACHE/takeover}
 
 # The project's identity, as the exported patches carry it.
 proj_name=$(sed -n 's/^From: \(.*\) <.*>$/\1/p' "$TOP/patches/0000-cover-letter.patch" | head -n1)
@@ -66,8 +65,5 @@ FILTER_BRANCH_SQUELCH_WARNING=1 git filter-branch -f \
 left=$(git grep -l -F -e "$proj_name" -e "$proj_email" HEAD -- $(git diff --name-only "$base" HEAD) || true)
 [ -z "$left" ] || die "the project identity is still in: $left"
 
-rm -rf "$out"
-git format-patch -q --cover-letter --cover-from-description=subject \
-	--base="$base" -o "$out" "$base..HEAD"
-log "$(ls "$out" | wc -l) files in $out, authored and signed off by $name <$email>"
-log "dry run: git send-email --dry-run --to=linux-rdma@vger.kernel.org $out/*.patch"
+log "the series in $tree is authored and signed off by $name <$email>"
+TAKEOVER_TREE=$tree "$TOOLS/outgoing.sh"

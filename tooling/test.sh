@@ -51,6 +51,31 @@ stage "coccinelle fixtures"
 RULES='dma_*' "$TOOLS/cocci-test.sh" "$TREE/scripts/coccinelle" "$TOOLS/cocci/fixtures" \
 	>"$RESULTS/cocci.tap" 2>&1 || rc=1
 { grep -c '^ok' "$RESULTS/cocci.tap" || true; } | sed 's/^/  fixtures ok: /' >&2
+stage "posting: takeover and one series per target tree"
+# A human's takeover with an awkward name, in a tree and an outgoing
+# directory of its own (not $DEMO_CACHE/takeover and outgoing, which may
+# hold a real one): every topic must split out, b4 am of each series.mbox
+# must give the topic back, and git send-email must accept every mail.
+post=$RESULTS/posting
+rm -rf "$post"
+if TAKEOVER_TREE=$DEMO_CACHE/takeover-test OUTGOING=$post/outgoing "$TOOLS/take-over.sh" \
+	"Siobhán O'Brien-\"Ní\" Dhúill <siobhan.o'brien@example.org>" >"$RESULTS/posting.log" 2>&1; then
+	{
+		echo "ok 1 - takeover by Siobhán O'Brien-\"Ní\" Dhúill and the split into topics"
+		grep '^ok b4 am' "$RESULTS/posting.log" | sed 's/^ok /ok 1 - /'
+	} >"$RESULTS/posting.tap"
+	if TAKEOVER_TREE=$DEMO_CACHE/takeover-test OUTGOING=$post/outgoing \
+		"$TOOLS/send-dry-run.sh" >"$post/send-dry-run.log" 2>&1; then
+		echo "ok 1 - git send-email --dry-run of $(grep -c '^Subject' "$post/send-dry-run.log") mails" >>"$RESULTS/posting.tap"
+	else
+		echo "not ok 1 - git send-email --dry-run" >>"$RESULTS/posting.tap"
+		rc=1
+	fi
+else
+	{ echo "not ok 1 - takeover and the split into topics"; tail -n 20 "$RESULTS/posting.log" | sed 's/^/# /'; } >"$RESULTS/posting.tap"
+	rc=1
+fi
+sed 's/^/  /' "$RESULTS/posting.tap" | head -n 3 >&2
 stage "tip build"
 "$TOOLS/build.sh" || die "tip build failed"
 stage "VM runs"
@@ -75,7 +100,8 @@ if [ "${BENCH_KERNEL:-1}" != 0 ]; then
 fi
 stage "done"
 
-taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/fragment.tap" "$RESULTS/cocci.tap")
+taps=("$RESULTS/series.tap" "$RESULTS/docs.tap" "$RESULTS/fragment.tap" "$RESULTS/cocci.tap"
+	"$RESULTS/posting.tap")
 [ -f "$RESULTS/rdma-core-build.tap" ] && taps+=("$RESULTS/rdma-core-build.tap")
 [ -f "$RESULTS/bench-kernel.tap" ] && taps+=("$RESULTS/bench-kernel.tap")
 for f in "$RESULTS"/bench-kernel/*.vm.tap; do

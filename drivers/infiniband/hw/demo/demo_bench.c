@@ -9,12 +9,20 @@
  * file gives the figures of the last run:
  *
  *   write_bw <bytes> <KB/s>     RDMA WRITE, 16 in flight
+ *   write_ratio <bytes> <per mille>
+ *                               RDMA WRITE against memcpy, paired runs
  *   send_lat 64 <ns>            half the round trip of a SEND ping-pong
  *   memcpy_bw 4194304 <KB/s>    one CPU, for scale
  *
  * A run of a large size is short: from 64 KiB on, and for memcpy, the
  * figure is the best of BENCH_REPS runs, so that a moment the virtual
- * machine's host takes its CPU away does not decide it.
+ * machine's host takes its CPU away does not decide it. From 64 KiB on,
+ * each RDMA run is followed by this CPU's memcpy() of the same bytes
+ * between the same buffers; write_ratio is the median of the runs'
+ * ratios, which a slow moment of either side alone cannot move far.
+ * Writing "memcpy <bytes>" runs only that copy, between two buffers of
+ * its own, and gives "memcpy_bw <bytes> <KB/s>": userspace benchmarks pair
+ * their runs with the same kernel memcpy() this way.
  *
  * A benchmark prints figures; it passes or fails nothing.
  */
@@ -23,6 +31,7 @@
 #include <linux/ktime.h>
 #include <linux/seq_buf.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
@@ -353,19 +362,55 @@ static u64 bench_memcpy_bw(struct bench_end *a, struct bench_end *b)
 			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
 }
 
-/* The best of BENCH_REPS write_bw runs of @len bytes, or of one below 64 KiB */
+/*
+ * KB/s of this CPU copying what bench_write_bw() moves: @len bytes from
+ * @src to @dst as many times as that sends them.
+ */
+static u64 bench_memcpy_len(void *dst, const void *src, u32 len)
+{
+	u32 n = clamp_t(u32, BENCH_BYTES / len, 16, 2000), i;
+	ktime_t t0 = ktime_get();
+
+	for (i = 0; i < n; i++)
+		memcpy(dst, src, len);
+	return div64_u64((u64)n * len * NSEC_PER_MSEC,
+			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
+}
+
+static int bench_cmp_u32(const void *x, const void *y)
+{
+	u32 a = *(const u32 *)x, b = *(const u32 *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The best of BENCH_REPS write_bw runs of @len bytes, or of one below
+ * 64 KiB. From 64 KiB on, *@permille is the median over the runs of RDMA
+ * WRITE against a memcpy() of the same bytes right after it; else 0.
+ */
 static int bench_write_best(struct bench_end *a, struct bench_end *b, u32 len,
-			    u64 *kbps)
+			    u64 *kbps, u32 *permille)
 {
 	int i, reps = len >= SZ_64K ? BENCH_REPS : 1, err;
-	u64 v;
+	u32 ratio[BENCH_REPS];
+	u64 v, mc;
 
 	*kbps = 0;
+	*permille = 0;
 	for (i = 0; i < reps; i++) {
 		err = bench_write_bw(a, b, len, &v);
 		if (err)
 			return err;
 		*kbps = max(*kbps, v);
+		if (reps < BENCH_REPS)
+			continue;
+		mc = bench_memcpy_len(b->buf, a->buf, len);
+		ratio[i] = div64_u64(v * 1000, max_t(u64, mc, 1));
+	}
+	if (reps == BENCH_REPS) {
+		sort(ratio, reps, sizeof(ratio[0]), bench_cmp_u32, NULL);
+		*permille = ratio[reps / 2];
 	}
 	return 0;
 }
@@ -373,8 +418,8 @@ static int bench_write_best(struct bench_end *a, struct bench_end *b, u32 len,
 static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 {
 	struct bench_end a = {}, b = {};
+	u32 len, permille;
 	u64 v;
-	u32 len;
 	int i, err;
 
 	err = bench_end_get(&a, na) ?: bench_end_get(&b, nb);
@@ -385,10 +430,12 @@ static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 		goto out;
 	seq_buf_printf(s, "devices %s %s\n", na, nb);
 	for (len = 64; len <= BENCH_BUF; len *= 4) {
-		err = bench_write_best(&a, &b, len, &v);
+		err = bench_write_best(&a, &b, len, &v, &permille);
 		if (err)
 			goto out;
 		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
+		if (len >= SZ_64K)
+			seq_buf_printf(s, "write_ratio %u %u\n", len, permille);
 	}
 	err = bench_send_lat(&a, &b, &v);
 	if (err)
@@ -401,6 +448,36 @@ out:
 	bench_end_put(&b);
 	bench_end_put(&a);
 	return err;
+}
+
+/*
+ * "memcpy <bytes>": only bench_memcpy_len() between two buffers of the
+ * benchmark's size, for a userspace benchmark to pair its runs with. The
+ * buffers stay until the module goes, so that each pairing copies warm
+ * memory, as the kernel verbs pairing does.
+ */
+static void *bench_mc_buf[2];
+
+static int bench_memcpy_only(const char *arg, struct seq_buf *s)
+{
+	u32 len;
+	int err, i;
+
+	err = kstrtou32(arg, 0, &len);
+	if (err)
+		return err;
+	if (!len || len > BENCH_BUF)
+		return -EINVAL;
+	for (i = 0; i < 2; i++) {
+		if (!bench_mc_buf[i])
+			bench_mc_buf[i] = kzalloc(BENCH_BUF, GFP_KERNEL |
+						  __GFP_RETRY_MAYFAIL);
+		if (!bench_mc_buf[i])
+			return -ENOMEM;
+	}
+	seq_buf_printf(s, "memcpy_bw %u %llu\n", len,
+		       bench_memcpy_len(bench_mc_buf[1], bench_mc_buf[0], len));
+	return 0;
 }
 
 static ssize_t bench_write(struct file *f, const char __user *ubuf,
@@ -425,7 +502,10 @@ static ssize_t bench_write(struct file *f, const char __user *ubuf,
 	seq_buf_init(&s, out, PAGE_SIZE);
 
 	mutex_lock(&bench_lock);
-	err = bench_run(na, nb, &s);
+	if (!strcmp(na, "memcpy"))
+		err = bench_memcpy_only(nb, &s);
+	else
+		err = bench_run(na, nb, &s);
 	if (err) {
 		kfree(out);
 	} else {
@@ -470,6 +550,10 @@ int demo_bench_init(struct dentry *parent)
 void demo_bench_exit(void)
 {
 	ib_unregister_client(&bench_client);
+	kfree(bench_mc_buf[0]);
+	kfree(bench_mc_buf[1]);
+	bench_mc_buf[0] = NULL;
+	bench_mc_buf[1] = NULL;
 	kfree(bench_out);
 	bench_out = NULL;
 }
