@@ -10,10 +10,11 @@
 # boot a guest CPU under TCG was seen copying at a quarter of its later
 # speed for a whole run (1.4 against 5.8 GB/s), which would double the
 # ratios. The "paired" columns do not depend on that figure: each run of
-# 64 KiB and more is followed by a memcpy() of the same bytes between the
-# same buffers, on the same CPU (kernel verbs: in the kernel; userspace:
-# in the process), and the benchmark prints the median of the runs'
-# ratios (write_ratio, per mille).
+# 64 KiB and more is followed by the kernel's memcpy() of as many bytes in
+# the benchmark's thread (kernel verbs: between its own buffers;
+# userspace: through demo_rdma/bench "memcpy <bytes>"), and the benchmark
+# prints the median of the runs' ratios (write_ratio, per mille). A value
+# above 1 means the copies alone were slowed.
 #   rc-bench-table.sh FILE
 awk '
 /^devices/ {
@@ -45,7 +46,7 @@ END {
 			r(bw["demo", s], mc), r(bw["user", s], mc), \
 			p(pr["demo", s]), p(pr["user", s])
 	}
-	print "paired: RDMA WRITE / memcpy() of the same bytes right after it, same CPU, median of 5 runs"
+	print "paired: RDMA WRITE / kernel memcpy() of as many bytes right after it, median of 5 runs (above 1: the copies alone were slowed)"
 	printf "memcpy, one CPU, 64 KiB pieces of 4 MiB, best of the boot'"'"'s %d runs: %s MB/s\n", nmc, m(mc)
 	print "64-byte SEND latency, ns (half a ping-pong round trip)"
 	printf "| demo kernel %s | rxe kernel %s | demo/rxe %s | demo user %s |\n", \

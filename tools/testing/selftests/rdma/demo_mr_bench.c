@@ -9,13 +9,17 @@
  *
  * For each size (the last once more, "s", of pages that are not physically
  * adjacent) it prints the time of one register + deregister on each
- * path and their ratio, the translation entries the device holds for the
+ * path and their ratio, the time each spends above the pinning floor
+ * (below) and that ratio, the translation entries the device holds for the
  * MR, and the kernel memory the registration holds, scaled to 1 GiB
  * (MemFree before and after, so the figure includes page lists, IOMMU page
  * tables and the scatterlist or run array; below 256 MiB the figure is
  * noise and is not printed). The floor is the cost of pinning alone: the
  * same memory registered as an io_uring fixed buffer, which pins it long
- * term and maps nothing.
+ * term and maps nothing. Each iteration times the floor and both paths
+ * one after the other, and each figure is the median over the iterations
+ * (a ratio: the median of the iterations' ratios), so that a moment the
+ * host takes the CPU away from a TCG guest moves no figure far.
  *
  * A second table counts the IOMMU work of one register + deregister on
  * each path, from tracepoints, so that it does not depend on how fast the
@@ -221,18 +225,15 @@ static long long ev_count(unsigned int i)
 }
 
 struct result {
-	double us;		/* one register + deregister */
 	long long entries;
 	double kib_per_gib;
 	long long ev[NR_EV];	/* IOMMU events of one register + deregister */
 };
 
-static int measure(struct bench *b, char *buf, size_t len, int iters,
-		   struct result *r)
+static int measure(struct bench *b, char *buf, size_t len, struct result *r)
 {
 	long long before, after;
 	__u32 h, key;
-	double t0;
 	int i;
 
 	/* kernel memory held while one MR is registered */
@@ -248,16 +249,24 @@ static int measure(struct bench *b, char *buf, size_t len, int iters,
 		return -1;
 	for (i = 0; i < (int)NR_EV; i++)
 		r->ev[i] = ev_count(i);
-
-	t0 = now_us();
-	for (i = 0; i < iters; i++) {
-		if (_uv_reg_mr(b->fd, b->pd, buf, len, (uintptr_t)buf,
-			       IB_UVERBS_ACCESS_LOCAL_WRITE, &h, NULL) ||
-		    _uv_dereg_mr(b->fd, h))
-			return -1;
-	}
-	r->us = (now_us() - t0) / iters;
 	return 0;
+}
+
+/* Microseconds of one register + deregister of @buf on @backend, or -1. */
+static double reg_us(struct bench *b, const char *backend, char *buf,
+		     size_t len)
+{
+	double t0;
+	__u32 h;
+
+	if (set_backend(b, backend))
+		return -1;
+	t0 = now_us();
+	if (_uv_reg_mr(b->fd, b->pd, buf, len, (uintptr_t)buf,
+		       IB_UVERBS_ACCESS_LOCAL_WRITE, &h, NULL) ||
+	    _uv_dereg_mr(b->fd, h))
+		return -1;
+	return now_us() - t0;
 }
 
 /*
@@ -312,29 +321,75 @@ static char *map_scattered(size_t len)
 	return buf;
 }
 
-/* Pinning alone: an io_uring fixed buffer pins long term, maps nothing. */
-static double pin_floor_us(char *buf, size_t len, int iters)
+/*
+ * Microseconds of pinning alone, or -1: an io_uring fixed buffer on @ring
+ * pins long term and maps nothing.
+ */
+static double pin_us(int ring, char *buf, size_t len)
 {
-	struct io_uring_params p = {};
 	struct iovec iov = { buf, len };
-	double t0, us = -1;
+	double t0 = now_us();
+
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		    &iov, 1) ||
+	    syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS,
+		    NULL, 0))
+		return -1;
+	return now_us() - t0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_ITERS 100
+
+/* Medians over @iters iterations of the floor and both paths, each once. */
+struct timing {
+	double pin, rng, sgl, ratio, above_rng, above_sgl, above_ratio;
+};
+
+static int time_paths(struct bench *b, char *buf, size_t len, int iters,
+		      struct timing *t)
+{
+	static double v[7][MAX_ITERS];
+	struct io_uring_params p = {};
 	int ring, i;
 
 	ring = syscall(__NR_io_uring_setup, 1, &p);
 	if (ring < 0)
 		return -1;
-	t0 = now_us();
 	for (i = 0; i < iters; i++) {
-		if (syscall(__NR_io_uring_register, ring,
-			    IORING_REGISTER_BUFFERS, &iov, 1) ||
-		    syscall(__NR_io_uring_register, ring,
-			    IORING_UNREGISTER_BUFFERS, NULL, 0))
-			goto out;
+		v[0][i] = pin_us(ring, buf, len);
+		v[1][i] = reg_us(b, "umem", buf, len);
+		v[2][i] = reg_us(b, "sgl", buf, len);
+		if (v[0][i] < 0 || v[1][i] < 0 || v[2][i] < 0) {
+			close(ring);
+			return -1;
+		}
+		v[3][i] = v[2][i] / v[1][i];
+		v[4][i] = v[1][i] - v[0][i];
+		v[5][i] = v[2][i] - v[0][i];
+		v[6][i] = v[4][i] > 0 ? v[5][i] / v[4][i] : 0;
 	}
-	us = (now_us() - t0) / iters;
-out:
 	close(ring);
-	return us;
+	t->pin = median(v[0], iters);
+	t->rng = median(v[1], iters);
+	t->sgl = median(v[2], iters);
+	t->ratio = median(v[3], iters);
+	t->above_rng = median(v[4], iters);
+	t->above_sgl = median(v[5], iters);
+	t->above_ratio = median(v[6], iters);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -361,15 +416,16 @@ int main(int argc, char **argv)
 	printf("# %s (%s, %s): register + deregister one MR, 4 KiB pages\n",
 	       b.ibdev, b.dma_dev,
 	       uv_iommu_translates(b.ibdev) ? "IOMMU DMA domain" : "no IOMMU");
-	printf("# %8s %6s %10s %10s %10s %7s %8s %8s %9s %9s\n", "size",
-	       "iters", "pin_us", "range_us", "sgl_us", "ratio", "ent_range",
-	       "ent_sgl", "KiB/GiB_r", "KiB/GiB_s");
+	printf("# %8s %5s %9s %9s %9s %6s %9s %9s %6s %9s %8s %9s %9s\n",
+	       "size", "iters", "pin_us", "range_us", "sgl_us", "ratio",
+	       "above_r", "above_s", "ratio", "ent_range", "ent_sgl",
+	       "KiB/GiB_r", "KiB/GiB_s");
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		size_t len = sizes[i];
-		int iters = len >= (256UL << 20) ? 3 :
-			    len >= (16UL << 20) ? 10 : 100;
+		int iters = len >= (256UL << 20) ? 5 :
+			    len >= (16UL << 20) ? 10 : MAX_ITERS;
 		struct result rng, sgl;
-		double pin;
+		struct timing t;
 		char *buf;
 
 		bool scattered = i == ARRAY_SIZE(sizes) - 1;
@@ -389,17 +445,18 @@ int main(int argc, char **argv)
 			printf("# %zu: no memory\n", len);
 			continue;
 		}
-		pin = pin_floor_us(buf, len, iters);
-		if (set_backend(&b, "umem") || measure(&b, buf, len, iters, &rng) ||
-		    set_backend(&b, "sgl") || measure(&b, buf, len, iters, &sgl)) {
+		if (set_backend(&b, "umem") || measure(&b, buf, len, &rng) ||
+		    set_backend(&b, "sgl") || measure(&b, buf, len, &sgl) ||
+		    time_paths(&b, buf, len, iters, &t)) {
 			printf("# %zu: registration failed: %s\n", len,
 			       strerror(errno));
 			munmap(buf, len);
 			break;
 		}
-		printf("# %7zuK%c%6d %10.1f %10.1f %10.1f %7.2f %8lld %8lld",
-		       len >> 10, scattered ? 's' : ' ', iters, pin, rng.us, sgl.us,
-		       sgl.us / rng.us, rng.entries, sgl.entries);
+		printf("# %7zuK%c%5d %9.1f %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %9lld %8lld",
+		       len >> 10, scattered ? 's' : ' ', iters, t.pin, t.rng,
+		       t.sgl, t.ratio, t.above_rng, t.above_sgl, t.above_ratio,
+		       rng.entries, sgl.entries);
 		if (len >= (256UL << 20))
 			printf(" %9.0f %9.0f\n", rng.kib_per_gib,
 			       sgl.kib_per_gib);
