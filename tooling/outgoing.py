@@ -30,9 +30,9 @@ import tempfile
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 
 
-def git(cwd, *args, check=True, env=None, inp=None):
+def git(cwd, *args, check=True):
     r = subprocess.run(['git', '-C', cwd] + list(args), capture_output=True,
-                       text=True, env=env, input=inp)
+                       text=True)
     if check and r.returncode:
         sys.exit('error: git %s: %s' % (' '.join(args), r.stderr.strip()))
     return r.stdout.strip()
@@ -122,7 +122,7 @@ def get_maintainer(wt, patches, flags):
     return [l.strip() for l in r.stdout.split('\n') if '@' in l]
 
 
-def stack_blurb(tree, base):
+def stack_blurb(tree):
     """The stack's cover letter text: the branch description, or the
     exported cover letter's"""
     head = git(tree, 'symbolic-ref', '-q', '--short', 'HEAD', check=False)
@@ -170,7 +170,7 @@ def main():
             die('no topic for "%s" (%s)' % (subj, a.topics))
         hit['commits'].append(c)
     topics = [t for t in topics if t['commits']]
-    desc = stack_blurb(tree, base)
+    desc = stack_blurb(tree)
     how = production_note(desc)
     me = git(tree, 'log', '-1', '--format=%ae', 'HEAD').lower()
     # the submitter (the stack's author after take-over.sh) writes the
@@ -186,7 +186,6 @@ def main():
     scratch = tempfile.mkdtemp(prefix='outgoing.', dir=os.path.dirname(out))
     wt = os.path.join(scratch, 'wt')
     git(tree, 'worktree', 'add', '-q', '--detach', wt, base)
-    env = dict(os.environ)
     try:
         # all topics in order rebuild the stack
         cherry_pick(wt, [c for t in topics for c in t['commits']],

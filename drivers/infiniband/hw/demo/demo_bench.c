@@ -260,11 +260,17 @@ static int bench_post_write(struct bench_end *a, struct bench_end *b,
 	return ib_post_send(a->qp, &wr.wr, NULL);
 }
 
+/* How many messages of @len bytes a run sends: about BENCH_BYTES. */
+static u32 bench_nr_msgs(u32 len)
+{
+	return clamp_t(u32, BENCH_BYTES / len, 16, 2000);
+}
+
 /* KB/s of RDMA WRITEs of @len bytes from @a to @b, BENCH_DEPTH in flight. */
 static int bench_write_bw(struct bench_end *a, struct bench_end *b, u32 len,
 			  u64 *kbps)
 {
-	u32 n = clamp_t(u32, BENCH_BYTES / len, 16, 2000), posted = 0, done = 0;
+	u32 n = bench_nr_msgs(len), posted = 0, done = 0;
 	ktime_t t0 = ktime_get();
 	s64 ns;
 	int err;
@@ -368,7 +374,7 @@ static u64 bench_memcpy_bw(struct bench_end *a, struct bench_end *b)
  */
 static u64 bench_memcpy_len(void *dst, const void *src, u32 len)
 {
-	u32 n = clamp_t(u32, BENCH_BYTES / len, 16, 2000), i;
+	u32 n = bench_nr_msgs(len), i;
 	ktime_t t0 = ktime_get();
 
 	for (i = 0; i < n; i++)
