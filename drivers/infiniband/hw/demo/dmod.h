@@ -26,6 +26,23 @@ struct iommu_domain;
  */
 #define DMOD_PASS_PKTS		256
 #define DMOD_RNR_INFINITE	7
+/*
+ * Cut-through packets the device translates before it moves them, one copy
+ * per physically contiguous run: 64 KiB. A burst's runs on one side fit
+ * its packets' worst case, one page more than their SGEs each; a burst
+ * that needs more goes through the packet buffer.
+ */
+#define DMOD_BURST_PKTS		16
+#define DMOD_PKT_PIECES		(2 * DEMO_HW_MAX_SGE + 2)
+
+/* Host memory a burst of packets reaches on one side: physical runs */
+struct dmod_pieces {
+	u32 n;
+	struct {
+		phys_addr_t phys;
+		u32 len;
+	} p[DMOD_BURST_PKTS * DMOD_PKT_PIECES];
+};
 
 struct dmod_cq {
 	u32 cqn;
@@ -116,6 +133,7 @@ struct dmod_dev {
 	u32 drop_cmds;		/* test port: commands to take and not run */
 	u32 budget;		/* packets left in this pass of the work */
 	bool store_forward;	/* test port: every packet through pkt[] */
+	struct dmod_pieces burst[2];	/* source and destination runs */
 	u8 pkt[DMOD_PKT_SIZE];	/* the packet buffer, for peer memory */
 };
 

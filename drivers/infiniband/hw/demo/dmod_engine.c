@@ -239,28 +239,22 @@ static bool dmod_sgl_dma(struct dmod_sgl *sgl, u64 off, void *buf, u32 n,
 	return !n;
 }
 
-/* Host memory one packet reaches on one side: pieces within a page each */
-struct dmod_pieces {
-	u32 n;
-	struct {
-		phys_addr_t phys;
-		u32 len;
-	} p[2 * DEMO_HW_MAX_SGE + 2];
-};
-
 /*
- * Translate the @n bytes at offset @off of a stream into RAM pieces.
- * False when a byte faults or is a peer's memory: the packet then goes
- * through the packet buffer, whose path reaches peers and counts faults.
+ * Translate the @n bytes at offset @off of a stream into RAM pieces,
+ * appended to @pc: a piece that continues the one before it in physical
+ * memory extends it. False when a byte faults or is a peer's memory, or
+ * when @pc is full: those bytes then go through the packet buffer, whose
+ * path reaches peers and counts faults.
  */
 static bool dmod_sgl_pieces(struct dmod_sgl *sgl, u64 off, u32 n,
 			    struct dmod_pieces *pc)
 {
-	u32 i, c;
+	u32 i;
 
-	pc->n = 0;
 	for (i = 0; i < sgl->n && n; i++) {
-		u64 va, k, contig;
+		u64 va, k, run, contig;
+		dma_addr_t addr;
+		u32 c;
 
 		if (off >= sgl->seg[i].len) {
 			off -= sgl->seg[i].len;
@@ -270,21 +264,43 @@ static bool dmod_sgl_pieces(struct dmod_sgl *sgl, u64 off, u32 n,
 		k = min_t(u64, n, sgl->seg[i].len - off);
 		n -= k;
 		off = 0;
-		for (; k; va += c, k -= c) {
-			dma_addr_t addr = dmod_mr_addr(sgl->seg[i].mr, va,
-						       &contig);
-			phys_addr_t phys;
+		while (k) {
+			addr = dmod_mr_addr(sgl->seg[i].mr, va, &contig);
+			run = min(k, contig);
+			va += run;
+			k -= run;
+			/* one translation per page of the device range */
+			for (; run; addr += c, run -= c) {
+				phys_addr_t phys;
 
-			c = min3(k, contig, PAGE_SIZE - offset_in_page(addr));
-			if (pc->n == ARRAY_SIZE(pc->p) ||
-			    !dmod_dma_ram(sgl->mdev, sgl->dom, &sgl->ram, addr,
-					  &phys))
-				return false;
-			pc->p[pc->n].phys = phys;
-			pc->p[pc->n++].len = c;
+				c = min_t(u64, run, PAGE_SIZE - offset_in_page(addr));
+				if (!dmod_dma_ram(sgl->mdev, sgl->dom, &sgl->ram,
+						  addr, &phys))
+					return false;
+				if (pc->n && pc->p[pc->n - 1].phys +
+					     pc->p[pc->n - 1].len == phys) {
+					pc->p[pc->n - 1].len += c;
+					continue;
+				}
+				if (pc->n == ARRAY_SIZE(pc->p))
+					return false;
+				pc->p[pc->n].phys = phys;
+				pc->p[pc->n++].len = c;
+			}
 		}
 	}
 	return !n;
+}
+
+/*
+ * Bytes of a piece at @p, @len long, that one mapping reaches: a highmem
+ * page is mapped on its own, lowmem is mapped whole.
+ */
+static u32 dmod_map_span(phys_addr_t p, u32 len)
+{
+	if (IS_ENABLED(CONFIG_HIGHMEM))
+		return min_t(u32, len, PAGE_SIZE - offset_in_page(p));
+	return len;
 }
 
 /* Cut-through: one copy from the source pieces to the destination's. */
@@ -296,7 +312,8 @@ static void dmod_pieces_copy(struct dmod_pieces *dst, struct dmod_pieces *src)
 		phys_addr_t d = dst->p[i].phys + doff, s = src->p[j].phys + soff;
 		void *dva, *sva;
 
-		k = min(dst->p[i].len - doff, src->p[j].len - soff);
+		k = min(dmod_map_span(d, dst->p[i].len - doff),
+			dmod_map_span(s, src->p[j].len - soff));
 		dva = kmap_local_pfn(PHYS_PFN(d)) + offset_in_page(d);
 		sva = kmap_local_pfn(PHYS_PFN(s)) + offset_in_page(s);
 		/* a message onto itself may overlap */
@@ -329,34 +346,46 @@ enum {
 /*
  * Move the bytes of a @len byte message from @src to @dst, one packet at
  * a time, from *@off on, as far as the pass's budget goes; *@off follows.
- * A packet whose bytes are all RAM on both sides moves cut-through, in
- * one copy, like a DMA engine moving it from one translation to the
- * other; any other (or every one, with the test port's store_forward)
- * is read whole into the packet buffer, then written out of it.
+ * Packets whose bytes are all RAM on both sides move cut-through, like a
+ * DMA engine moving them from one translation to the other: a burst of
+ * up to DMOD_BURST_PKTS packets is translated on both sides, then moved,
+ * one copy per physically contiguous run. A burst that reaches anything
+ * else, a fault or a peer's memory (or every one, with the test port's
+ * store_forward) goes a packet at a time through the packet buffer: each
+ * packet is read whole into it, then written out of it.
  */
 static int dmod_stream(struct dmod_dev *mdev, struct dmod_sgl *src,
 		       struct dmod_sgl *dst, u64 len, u64 *off)
 {
-	struct dmod_pieces spc, dpc;
+	struct dmod_pieces *spc = &mdev->burst[0], *dpc = &mdev->burst[1];
+	u64 end;
 	u32 n;
 
-	for (; *off < len; *off += n) {
+	while (*off < len) {
 		if (!mdev->budget)
 			return DMOD_STREAM_MORE;
-		n = min_t(u64, len - *off, DMOD_PKT_SIZE);
+		n = min_t(u64, len - *off, (u64)DMOD_PKT_SIZE *
+			  min_t(u32, mdev->budget, DMOD_BURST_PKTS));
+		spc->n = 0;
+		dpc->n = 0;
 		if (!READ_ONCE(mdev->store_forward) &&
-		    dmod_sgl_pieces(src, *off, n, &spc) &&
-		    dmod_sgl_pieces(dst, *off, n, &dpc)) {
-			dmod_pieces_copy(&dpc, &spc);
+		    dmod_sgl_pieces(src, *off, n, spc) &&
+		    dmod_sgl_pieces(dst, *off, n, dpc)) {
+			dmod_pieces_copy(dpc, spc);
+			mdev->budget -= DIV_ROUND_UP(n, DMOD_PKT_SIZE);
+			*off += n;
 		} else {
-			if (!dmod_sgl_dma(src, *off, mdev->pkt, n, false))
-				return DMOD_STREAM_SRC_FAULT;
-			if (!dmod_sgl_dma(dst, *off, mdev->pkt, n, true))
-				return DMOD_STREAM_DST_FAULT;
+			for (end = *off + n; *off < end; *off += n) {
+				n = min_t(u64, end - *off, DMOD_PKT_SIZE);
+				if (!dmod_sgl_dma(src, *off, mdev->pkt, n, false))
+					return DMOD_STREAM_SRC_FAULT;
+				if (!dmod_sgl_dma(dst, *off, mdev->pkt, n, true))
+					return DMOD_STREAM_DST_FAULT;
+				mdev->budget--;
+			}
 		}
-		/* a reschedule point every 64 KiB (cheap: not every packet) */
-		if (!(--mdev->budget % 16))
-			cond_resched();
+		/* a reschedule point every burst (cheap: not every packet) */
+		cond_resched();
 	}
 	return DMOD_STREAM_OK;
 }
