@@ -235,10 +235,8 @@ static int bench_wait(struct bench_end *e, enum ib_wc_opcode *op)
 		 * demo device model or rxe's tasks, runs on this machine's
 		 * CPUs, and a preemptible kernel lets a spinning task keep
 		 * its CPU until the next tick. Sleep longer the longer the
-		 * CQ stays empty, up to BENCH_SLEEP_MAX_US: a fixed 10-20 us
-		 * woke the poller scores of times per long message, and
-		 * under TCG some boots then ran whole sizes, the paired
-		 * memcpy() with them, at a fifth of their speed.
+		 * CQ stays empty, up to BENCH_SLEEP_MAX_US, so that a long
+		 * message does not wake the poller scores of times.
 		 */
 		usleep_range(us, 2 * us);
 		us = min(2 * us, BENCH_SLEEP_MAX_US);
