@@ -240,9 +240,9 @@ static bool dmod_sgl_dma(struct dmod_sgl *sgl, u64 off, void *buf, u32 n,
 }
 
 /*
- * Translate the @n bytes at offset @off of a stream into RAM pieces,
- * appended to @pc: a piece that continues the one before it in physical
- * memory extends it. False when a byte faults or is a peer's memory, or
+ * Translate the @n bytes at offset @off of a stream into RAM pieces in
+ * @pc: a piece that continues the one before it in physical memory
+ * extends it. False when a byte faults or is a peer's memory, or
  * when @pc is full: those bytes then go through the packet buffer, whose
  * path reaches peers and counts faults.
  */
@@ -251,6 +251,7 @@ static bool dmod_sgl_pieces(struct dmod_sgl *sgl, u64 off, u32 n,
 {
 	u32 i;
 
+	pc->n = 0;
 	for (i = 0; i < sgl->n && n; i++) {
 		u64 va, k, run, contig;
 		dma_addr_t addr;
@@ -366,8 +367,6 @@ static int dmod_stream(struct dmod_dev *mdev, struct dmod_sgl *src,
 			return DMOD_STREAM_MORE;
 		n = min_t(u64, len - *off, (u64)DMOD_PKT_SIZE *
 			  min_t(u32, mdev->budget, DMOD_BURST_PKTS));
-		spc->n = 0;
-		dpc->n = 0;
 		if (!READ_ONCE(mdev->store_forward) &&
 		    dmod_sgl_pieces(src, *off, n, spc) &&
 		    dmod_sgl_pieces(dst, *off, n, dpc)) {
