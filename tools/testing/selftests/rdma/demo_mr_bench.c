@@ -26,7 +26,15 @@
  * machine is: iommu_map() and iommu_unmap() calls (iommu:map, iommu:unmap)
  * and Intel IOTLB flushes (intel_iommu:cache_tag_flush_range and _np, one
  * per flushed range). Each event is counted in a tracefs instance of its
- * own, as entries plus overruns, so a full buffer still counts.
+ * own, as entries plus overruns, so a full buffer still counts. Those
+ * counts need no task names: while the instances exist, the top-level
+ * option record-cmd is off (and then set back), so that enabling the
+ * events does not register the name-recording probes on sched_switch
+ * and sched_wakeup. Those probes would run on every context switch and
+ * wakeup of the timed runs, and registering them patches those
+ * tracepoints' call sites in code every CPU is running; a QEMU before 8.1
+ * with multi-threaded TCG was seen to leave another vCPU on the
+ * breakpoint of that patching (an oops in an interrupt, then a panic).
  */
 #include <dirent.h>
 #include <linux/io_uring.h>
@@ -125,6 +133,8 @@ static const char *const ev_names[] = {
 
 /* each event's tracefs instance; "" when the event is not there */
 static char ev_dir[NR_EV][256];
+/* the top-level record-cmd option ev_setup() turned off, or "" */
+static char rec_cmd[256];
 
 static int write_str(const char *path, const char *s)
 {
@@ -137,6 +147,19 @@ static int write_str(const char *path, const char *s)
 	return fclose(f) || rc ? -1 : 0;
 }
 
+/* 1 when the option file at @path reads 1, else 0 */
+static int ev_read_flag(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return 0;
+	c = fgetc(f);
+	fclose(f);
+	return c == '1';
+}
+
 static void ev_setup(void)
 {
 	const char *root = "/sys/kernel/tracing";
@@ -145,6 +168,10 @@ static void ev_setup(void)
 
 	if (access("/sys/kernel/tracing/instances", F_OK))
 		root = "/sys/kernel/debug/tracing";
+	/* instances take the option's value when they are made */
+	snprintf(rec_cmd, sizeof(rec_cmd), "%s/options/record-cmd", root);
+	if (!ev_read_flag(rec_cmd) || write_str(rec_cmd, "0"))
+		rec_cmd[0] = 0;
 	for (i = 0; i < NR_EV; i++) {
 		snprintf(ev_dir[i], sizeof(ev_dir[i]),
 			 "%s/instances/demo_mr_bench_%u", root, i);
@@ -174,6 +201,8 @@ static void ev_teardown(void)
 		write_str(path, "0");
 		rmdir(ev_dir[i]);
 	}
+	if (rec_cmd[0])
+		write_str(rec_cmd, "1");
 }
 
 /* Empty every instance's buffer (which also zeroes its counts). */
