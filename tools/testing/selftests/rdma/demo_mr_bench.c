@@ -147,30 +147,18 @@ static int write_str(const char *path, const char *s)
 	return fclose(f) || rc ? -1 : 0;
 }
 
-/* 1 when the option file at @path reads 1, else 0 */
-static int ev_read_flag(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int c;
-
-	if (!f)
-		return 0;
-	c = fgetc(f);
-	fclose(f);
-	return c == '1';
-}
-
 static void ev_setup(void)
 {
 	const char *root = "/sys/kernel/tracing";
-	char path[PATH_MAX];
+	char path[PATH_MAX], flag[8];
 	unsigned int i;
 
 	if (access("/sys/kernel/tracing/instances", F_OK))
 		root = "/sys/kernel/debug/tracing";
 	/* instances take the option's value when they are made */
 	snprintf(rec_cmd, sizeof(rec_cmd), "%s/options/record-cmd", root);
-	if (!ev_read_flag(rec_cmd) || write_str(rec_cmd, "0"))
+	if (uv_read_line(rec_cmd, flag, sizeof(flag)) || strcmp(flag, "1") ||
+	    write_str(rec_cmd, "0"))
 		rec_cmd[0] = 0;
 	for (i = 0; i < NR_EV; i++) {
 		snprintf(ev_dir[i], sizeof(ev_dir[i]),
