@@ -14,7 +14,10 @@
 # the benchmark's thread (kernel verbs: between its own buffers;
 # userspace: through demo_rdma/bench "memcpy <bytes>"), and the benchmark
 # prints the median of the runs' ratios (write_ratio, per mille). A value
-# above 1 means the copies alone were slowed.
+# above 1 means the copies alone were slowed. "user pages" pairs the
+# userspace runs with the kernel copying the bytes the WRITE moved, from
+# the same scattered pages of the process (write_ratio_pages): a CPU
+# copies those more slowly than two contiguous kernel buffers.
 #   rc-bench-table.sh FILE
 awk '
 /^devices/ {
@@ -23,7 +26,8 @@ awk '
 	next
 }
 /^write_bw/ { bw[blk, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
-/^write_ratio/ { pr[blk, $2] = $3 / 1000 }
+/^write_ratio / { pr[blk, $2] = $3 / 1000 }
+/^write_ratio_pages / { pp[blk, $2] = $3 / 1000 }
 /^send_lat/ { lat[blk] = $3 }
 /^memcpy_bw/ { nmc += 5; if ($3 + 0 > mc + 0) mc = $3 }
 function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "-" }
@@ -33,20 +37,21 @@ function m(x) { return x == "" ? "-" : sprintf("%.2f", x / 1000) }
 END {
 	if (!n) { print "no RC benchmark figures"; exit 0 }
 	print "RDMA WRITE bandwidth, MB/s (16 in flight; TCG guest, 2 vCPUs)"
-	printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s | %11s | %11s |\n", \
+	printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s | %11s | %11s | %10s |\n", \
 		"size", "demo kernel", "kernel s&f", "rxe kernel", "demo/rxe", \
 		"demo user", "user s&f", "user/kern", "kern/memcpy", "user/memcpy", \
-		"kern paired", "user paired"
+		"kern paired", "user paired", "user pages"
 	for (i = 1; i <= n; i++) {
 		s = sizes[i]
-		printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s | %11s | %11s |\n", s, \
+		printf "| %-7s | %11s | %10s | %10s | %8s | %9s | %9s | %9s | %11s | %11s | %11s | %11s | %10s |\n", s, \
 			m(bw["demo", s]), m(bw["demo-sf", s]), m(bw["rxe", s]), \
 			r(bw["demo", s], bw["rxe", s]), m(bw["user", s]), \
 			m(bw["user-sf", s]), r(bw["user", s], bw["demo", s]), \
 			r(bw["demo", s], mc), r(bw["user", s], mc), \
-			p(pr["demo", s]), p(pr["user", s])
+			p(pr["demo", s]), p(pr["user", s]), p(pp["user", s])
 	}
 	print "paired: RDMA WRITE / kernel memcpy() of as many bytes right after it, median of 5 runs (above 1: the copies alone were slowed)"
+	print "user pages: userspace RDMA WRITE / the kernel copying the same bytes from the same pages right after it, median of 5 runs"
 	printf "memcpy, one CPU, 64 KiB pieces of 4 MiB, best of the boot'"'"'s %d runs: %s MB/s\n", nmc, m(mc)
 	print "64-byte SEND latency, ns (half a ping-pong round trip)"
 	printf "| demo kernel %s | rxe kernel %s | demo/rxe %s | demo user %s |\n", \

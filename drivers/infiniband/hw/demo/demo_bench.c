@@ -16,19 +16,29 @@
  *
  * A run of a large size is short: from 64 KiB on, and for memcpy, the
  * figure is the best of BENCH_REPS runs, so that a moment the virtual
- * machine's host takes its CPU away does not decide it. From 64 KiB on,
- * each RDMA run is followed by this CPU's memcpy() of the same bytes
- * between the same buffers; write_ratio is the median of the runs'
- * ratios, which a slow moment of either side alone cannot move far.
+ * machine's host takes its CPU away does not decide it. The sizes from
+ * 64 KiB on run in BENCH_REPS rounds, each round every size once, so that
+ * a slow spell of the host lands on one run of several sizes rather than
+ * on every run of one. Each of those RDMA runs is followed by this CPU's
+ * memcpy() of the same bytes between the same buffers; write_ratio is the
+ * median of the runs' ratios, which a slow moment of either side alone
+ * cannot move far.
+ *
  * Writing "memcpy <bytes>" runs only that copy, between two buffers of
  * its own, and gives "memcpy_bw <bytes> <KB/s>": userspace benchmarks pair
- * their runs with the same kernel memcpy() this way.
+ * their runs with the same kernel memcpy() this way. Writing
+ * "memcpy_user <bytes> <from> <to>" gives the same line for this CPU
+ * copying the bytes between two page-aligned ranges of the writer's
+ * memory, page by page through the kernel's mapping of each page: what
+ * an RDMA WRITE between those ranges moves, from the same pages.
  *
  * A benchmark prints figures; it passes or fails nothing.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/seq_buf.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -43,6 +53,9 @@
 #define BENCH_BYTES	SZ_16M
 #define BENCH_TIMEOUT	(10 * HZ)
 #define BENCH_REPS	5
+/* The sizes with paired runs: 64 KiB, 256 KiB, 1 MiB and 4 MiB */
+#define BENCH_PAIRED	4
+static_assert(SZ_64K << 2 * (BENCH_PAIRED - 1) == BENCH_BUF);
 #define BENCH_SLEEP_MIN_US	10
 #define BENCH_SLEEP_MAX_US	160
 
@@ -397,32 +410,41 @@ static int bench_cmp_u32(const void *x, const void *y)
 }
 
 /*
- * The best of BENCH_REPS write_bw runs of @len bytes, or of one below
- * 64 KiB. From 64 KiB on, *@permille is the median over the runs of RDMA
- * WRITE against a memcpy() of the same bytes right after it; else 0.
+ * RDMA WRITE of every size from 64 to BENCH_BUF bytes, each size 4 times
+ * the one before: below 64 KiB one run each; from 64 KiB on BENCH_REPS
+ * rounds of every size, each run paired with a memcpy() of the same bytes
+ * right after it. Prints the best of each size's runs and, from 64 KiB
+ * on, the median of its paired ratios.
  */
-static int bench_write_best(struct bench_end *a, struct bench_end *b, u32 len,
-			    u64 *kbps, u32 *permille)
+static int bench_writes(struct bench_end *a, struct bench_end *b,
+			struct seq_buf *s)
 {
-	int i, reps = len >= SZ_64K ? BENCH_REPS : 1, err;
-	u32 ratio[BENCH_REPS];
-	u64 v, mc;
+	u32 ratio[BENCH_PAIRED][BENCH_REPS], len;
+	u64 best[BENCH_PAIRED] = {}, v, mc;
+	int i, r, err;
 
-	*kbps = 0;
-	*permille = 0;
-	for (i = 0; i < reps; i++) {
+	for (len = 64; len < SZ_64K; len *= 4) {
 		err = bench_write_bw(a, b, len, &v);
 		if (err)
 			return err;
-		*kbps = max(*kbps, v);
-		if (reps < BENCH_REPS)
-			continue;
-		mc = bench_memcpy_len(b->buf, a->buf, len);
-		ratio[i] = div64_u64(v * 1000, max_t(u64, mc, 1));
+		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
 	}
-	if (reps == BENCH_REPS) {
-		sort(ratio, reps, sizeof(ratio[0]), bench_cmp_u32, NULL);
-		*permille = ratio[reps / 2];
+	for (r = 0; r < BENCH_REPS; r++) {
+		for (i = 0, len = SZ_64K; i < BENCH_PAIRED; i++, len *= 4) {
+			err = bench_write_bw(a, b, len, &v);
+			if (err)
+				return err;
+			best[i] = max(best[i], v);
+			mc = bench_memcpy_len(b->buf, a->buf, len);
+			ratio[i][r] = div64_u64(v * 1000, max_t(u64, mc, 1));
+		}
+	}
+	for (i = 0, len = SZ_64K; i < BENCH_PAIRED; i++, len *= 4) {
+		sort(ratio[i], BENCH_REPS, sizeof(ratio[i][0]), bench_cmp_u32,
+		     NULL);
+		seq_buf_printf(s, "write_bw %u %llu\n", len, best[i]);
+		seq_buf_printf(s, "write_ratio %u %u\n", len,
+			       ratio[i][BENCH_REPS / 2]);
 	}
 	return 0;
 }
@@ -430,7 +452,6 @@ static int bench_write_best(struct bench_end *a, struct bench_end *b, u32 len,
 static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 {
 	struct bench_end a = {}, b = {};
-	u32 len, permille;
 	u64 v;
 	int i, err;
 
@@ -441,14 +462,9 @@ static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 	if (err)
 		goto out;
 	seq_buf_printf(s, "devices %s %s\n", na, nb);
-	for (len = 64; len <= BENCH_BUF; len *= 4) {
-		err = bench_write_best(&a, &b, len, &v, &permille);
-		if (err)
-			goto out;
-		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
-		if (len >= SZ_64K)
-			seq_buf_printf(s, "write_ratio %u %u\n", len, permille);
-	}
+	err = bench_writes(&a, &b, s);
+	if (err)
+		goto out;
 	err = bench_send_lat(&a, &b, &v);
 	if (err)
 		goto out;
@@ -492,6 +508,82 @@ static int bench_memcpy_only(const char *arg, struct seq_buf *s)
 	return 0;
 }
 
+/*
+ * Pages from @f[0] and @t[0] on (at most @n) that are physically
+ * contiguous on both sides and one mapping reaches: one copy moves them.
+ */
+static int bench_pages_run(struct page **f, struct page **t, int n)
+{
+	int k = 1;
+
+	if (IS_ENABLED(CONFIG_HIGHMEM))
+		return 1;
+	while (k < n && page_to_pfn(f[k]) == page_to_pfn(f[0]) + k &&
+	       page_to_pfn(t[k]) == page_to_pfn(t[0]) + k)
+		k++;
+	return k;
+}
+
+/*
+ * "memcpy_user <bytes> <from> <to>": this CPU copying @bytes from the
+ * writer's memory at <from> to <to> as many times as a run sends them,
+ * through the kernel's mapping of the pages, as they lie: one memcpy() for
+ * each run of pages that is physically contiguous on both sides, as the
+ * device model copies them. Both ranges are pinned for the copy only.
+ */
+static int bench_memcpy_user(const char *in, struct seq_buf *s)
+{
+	unsigned long from, to;
+	int got[2] = {}, n, j, err;
+	struct page **pg;
+	void *d, *f;
+	u32 *runs, len, i;
+	ktime_t t0;
+	s64 ns;
+
+	if (sscanf(in, "memcpy_user %u %lx %lx", &len, &from, &to) != 3)
+		return -EINVAL;
+	if (!len || len > BENCH_BUF || !PAGE_ALIGNED(len) ||
+	    !PAGE_ALIGNED(from) || !PAGE_ALIGNED(to))
+		return -EINVAL;
+	n = len >> PAGE_SHIFT;
+	pg = kvmalloc_array(2 * n, sizeof(*pg), GFP_KERNEL);
+	runs = kvmalloc_array(n, sizeof(*runs), GFP_KERNEL);
+	if (!pg || !runs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	got[0] = pin_user_pages_fast(from, n, 0, pg);
+	got[1] = pin_user_pages_fast(to, n, FOLL_WRITE, pg + n);
+	err = got[0] == n && got[1] == n ? 0 : -EFAULT;
+	if (err)
+		goto unpin;
+	for (j = 0; j < n; j += runs[j])
+		runs[j] = bench_pages_run(pg + j, pg + n + j, n - j);
+	t0 = ktime_get();
+	for (i = 0; i < bench_nr_msgs(len); i++) {
+		for (j = 0; j < n; j += runs[j]) {
+			d = kmap_local_page(pg[n + j]);
+			f = kmap_local_page(pg[j]);
+			memcpy(d, f, runs[j] * PAGE_SIZE);
+			kunmap_local(f);
+			kunmap_local(d);
+		}
+	}
+	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	seq_buf_printf(s, "memcpy_bw %u %llu\n", len,
+		       div64_u64((u64)i * len * NSEC_PER_MSEC, max_t(s64, ns, 1)));
+unpin:
+	if (got[0] > 0)
+		unpin_user_pages(pg, got[0]);
+	if (got[1] > 0)
+		unpin_user_pages_dirty_lock(pg + n, got[1], true);
+out:
+	kvfree(runs);
+	kvfree(pg);
+	return err;
+}
+
 static ssize_t bench_write(struct file *f, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
@@ -516,6 +608,8 @@ static ssize_t bench_write(struct file *f, const char __user *ubuf,
 	mutex_lock(&bench_lock);
 	if (!strcmp(na, "memcpy"))
 		err = bench_memcpy_only(nb, &s);
+	else if (!strcmp(na, "memcpy_user"))
+		err = bench_memcpy_user(in, &s);
 	else
 		err = bench_run(na, nb, &s);
 	if (err) {
