@@ -29,8 +29,8 @@
  * their runs with the same kernel memcpy() this way. Writing
  * "memcpy_user <bytes> <from> <to>" gives the same line for this CPU
  * copying the bytes between two page-aligned ranges of the writer's
- * memory, page by page through the kernel's mapping of each page: what
- * an RDMA WRITE between those ranges moves, from the same pages.
+ * memory, from the same pages an RDMA WRITE between those ranges reads
+ * and writes, one memcpy() per physically contiguous run of them.
  *
  * A benchmark prints figures; it passes or fails nothing.
  */
@@ -285,13 +285,20 @@ static u32 bench_nr_msgs(u32 len)
 	return clamp_t(u32, BENCH_BYTES / len, 16, 2000);
 }
 
+/* KB/s of @bytes moved since @t0 */
+static u64 bench_kbps(u64 bytes, ktime_t t0)
+{
+	s64 ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+
+	return div64_u64(bytes * NSEC_PER_MSEC, max_t(s64, ns, 1));
+}
+
 /* KB/s of RDMA WRITEs of @len bytes from @a to @b, BENCH_DEPTH in flight. */
 static int bench_write_bw(struct bench_end *a, struct bench_end *b, u32 len,
 			  u64 *kbps)
 {
 	u32 n = bench_nr_msgs(len), posted = 0, done = 0;
 	ktime_t t0 = ktime_get();
-	s64 ns;
 	int err;
 
 	while (done < n) {
@@ -306,8 +313,7 @@ static int bench_write_bw(struct bench_end *a, struct bench_end *b, u32 len,
 			return err;
 		done++;
 	}
-	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-	*kbps = div64_u64((u64)n * len * NSEC_PER_MSEC, max_t(s64, ns, 1));
+	*kbps = bench_kbps((u64)n * len, t0);
 	return 0;
 }
 
@@ -383,8 +389,7 @@ static u64 bench_memcpy_bw(struct bench_end *a, struct bench_end *b)
 	for (i = 0; i < 16; i++)
 		for (off = 0; off < BENCH_BUF; off += SZ_64K)
 			memcpy(b->buf + off, a->buf + off, SZ_64K);
-	return div64_u64(16ULL * BENCH_BUF * NSEC_PER_MSEC,
-			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
+	return bench_kbps(16ULL * BENCH_BUF, t0);
 }
 
 /*
@@ -398,8 +403,7 @@ static u64 bench_memcpy_len(void *dst, const void *src, u32 len)
 
 	for (i = 0; i < n; i++)
 		memcpy(dst, src, len);
-	return div64_u64((u64)n * len * NSEC_PER_MSEC,
-			 max_t(s64, ktime_to_ns(ktime_sub(ktime_get(), t0)), 1));
+	return bench_kbps((u64)n * len, t0);
 }
 
 static int bench_cmp_u32(const void *x, const void *y)
@@ -539,7 +543,6 @@ static int bench_memcpy_user(const char *in, struct seq_buf *s)
 	void *d, *f;
 	u32 *runs, len, i;
 	ktime_t t0;
-	s64 ns;
 
 	if (sscanf(in, "memcpy_user %u %lx %lx", &len, &from, &to) != 3)
 		return -EINVAL;
@@ -570,9 +573,8 @@ static int bench_memcpy_user(const char *in, struct seq_buf *s)
 			kunmap_local(d);
 		}
 	}
-	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	seq_buf_printf(s, "memcpy_bw %u %llu\n", len,
-		       div64_u64((u64)i * len * NSEC_PER_MSEC, max_t(s64, ns, 1)));
+		       bench_kbps((u64)i * len, t0));
 unpin:
 	if (got[0] > 0)
 		unpin_user_pages(pg, got[0]);
