@@ -5,8 +5,8 @@
  * Comparing the demo HCA with another device (rxe on a veth pair, say) is
  * only fair if the same code drives both, so this uses nothing but core
  * verbs: one RC QP on each device, DMA MRs, CQs polled directly. Write
- * "<device> <device>" to /sys/kernel/debug/demo_rdma/bench; reading the
- * file gives the figures of the last run:
+ * "<device> <device> [<rounds>]" to /sys/kernel/debug/demo_rdma/bench;
+ * reading the file gives the figures of the last run:
  *
  *   write_bw <bytes> <KB/s>     RDMA WRITE, 16 in flight
  *   write_ratio <bytes> <per mille>
@@ -15,9 +15,11 @@
  *   memcpy_bw 4194304 <KB/s>    one CPU, for scale
  *
  * A run of a large size is short: from 64 KiB on, and for memcpy, the
- * figure is the best of BENCH_REPS runs, so that a moment the virtual
+ * figure is the best of several runs, so that a moment the virtual
  * machine's host takes its CPU away does not decide it. The sizes from
- * 64 KiB on run in BENCH_REPS rounds, each round every size once, so that
+ * 64 KiB on run in <rounds> rounds (1 to BENCH_REPS, BENCH_REPS if not
+ * given; a device far slower than a CPU's copy needs fewer to be
+ * compared with), each round every size once, so that
  * a slow spell of the host lands on one run of several sizes rather than
  * on every run of one. Each of those RDMA runs is followed by this CPU's
  * memcpy() of the same bytes between the same buffers; write_ratio is the
@@ -52,7 +54,7 @@
 #define BENCH_LAT_ITERS	200
 #define BENCH_BYTES	SZ_16M
 #define BENCH_TIMEOUT	(10 * HZ)
-#define BENCH_REPS	5
+#define BENCH_REPS	15
 /* The sizes with paired runs: 64 KiB, 256 KiB, 1 MiB and 4 MiB */
 #define BENCH_PAIRED	4
 static_assert(SZ_64K << 2 * (BENCH_PAIRED - 1) == BENCH_BUF);
@@ -415,13 +417,13 @@ static int bench_cmp_u32(const void *x, const void *y)
 
 /*
  * RDMA WRITE of every size from 64 to BENCH_BUF bytes, each size 4 times
- * the one before: below 64 KiB one run each; from 64 KiB on BENCH_REPS
- * rounds of every size, each run paired with a memcpy() of the same bytes
- * right after it. Prints the best of each size's runs and, from 64 KiB
- * on, the median of its paired ratios.
+ * the one before: below 64 KiB one run each; from 64 KiB on, every size
+ * once in each round, @rounds times, each run paired with a memcpy() of
+ * the same bytes right after it. Prints the best of each size's runs
+ * and, from 64 KiB on, the median of its paired ratios.
  */
 static int bench_writes(struct bench_end *a, struct bench_end *b,
-			struct seq_buf *s)
+			u32 rounds, struct seq_buf *s)
 {
 	u32 ratio[BENCH_PAIRED][BENCH_REPS], len;
 	u64 best[BENCH_PAIRED] = {}, v, mc;
@@ -433,7 +435,7 @@ static int bench_writes(struct bench_end *a, struct bench_end *b,
 			return err;
 		seq_buf_printf(s, "write_bw %u %llu\n", len, v);
 	}
-	for (r = 0; r < BENCH_REPS; r++) {
+	for (r = 0; r < rounds; r++) {
 		for (i = 0, len = SZ_64K; i < BENCH_PAIRED; i++, len *= 4) {
 			err = bench_write_bw(a, b, len, &v);
 			if (err)
@@ -444,16 +446,16 @@ static int bench_writes(struct bench_end *a, struct bench_end *b,
 		}
 	}
 	for (i = 0, len = SZ_64K; i < BENCH_PAIRED; i++, len *= 4) {
-		sort(ratio[i], BENCH_REPS, sizeof(ratio[i][0]), bench_cmp_u32,
-		     NULL);
+		sort(ratio[i], rounds, sizeof(ratio[i][0]), bench_cmp_u32, NULL);
 		seq_buf_printf(s, "write_bw %u %llu\n", len, best[i]);
 		seq_buf_printf(s, "write_ratio %u %u\n", len,
-			       ratio[i][BENCH_REPS / 2]);
+			       ratio[i][rounds / 2]);
 	}
 	return 0;
 }
 
-static int bench_run(const char *na, const char *nb, struct seq_buf *s)
+static int bench_run(const char *na, const char *nb, u32 rounds,
+		     struct seq_buf *s)
 {
 	struct bench_end a = {}, b = {};
 	u64 v;
@@ -466,7 +468,7 @@ static int bench_run(const char *na, const char *nb, struct seq_buf *s)
 	if (err)
 		goto out;
 	seq_buf_printf(s, "devices %s %s\n", na, nb);
-	err = bench_writes(&a, &b, s);
+	err = bench_writes(&a, &b, rounds, s);
 	if (err)
 		goto out;
 	err = bench_send_lat(&a, &b, &v);
@@ -589,18 +591,20 @@ out:
 static ssize_t bench_write(struct file *f, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
-	char in[2 * IB_DEVICE_NAME_MAX + 2], na[IB_DEVICE_NAME_MAX],
+	char in[2 * IB_DEVICE_NAME_MAX + 8], na[IB_DEVICE_NAME_MAX],
 	     nb[IB_DEVICE_NAME_MAX];
+	u32 rounds = BENCH_REPS;
 	struct seq_buf s;
 	char *out;
-	int err;
+	int n, err;
 
 	if (len >= sizeof(in))
 		return -EINVAL;
 	if (copy_from_user(in, ubuf, len))
 		return -EFAULT;
 	in[len] = 0;
-	if (sscanf(in, "%63s %63s", na, nb) != 2)
+	n = sscanf(in, "%63s %63s %u", na, nb, &rounds);
+	if (n < 2)
 		return -EINVAL;
 	out = kzalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!out)
@@ -612,8 +616,10 @@ static ssize_t bench_write(struct file *f, const char __user *ubuf,
 		err = bench_memcpy_only(nb, &s);
 	else if (!strcmp(na, "memcpy_user"))
 		err = bench_memcpy_user(in, &s);
+	else if (!rounds || rounds > BENCH_REPS)
+		err = -EINVAL;
 	else
-		err = bench_run(na, nb, &s);
+		err = bench_run(na, nb, rounds, &s);
 	if (err) {
 		kfree(out);
 	} else {

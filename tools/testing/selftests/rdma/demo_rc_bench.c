@@ -49,7 +49,7 @@
 #define DEPTH	16
 #define BYTES	(16UL << 20)
 #define LAT_ITERS 200
-#define REPS	5
+#define REPS	15
 #define PAIRED	4	/* 64 KiB, 256 KiB, 1 MiB and 4 MiB */
 
 struct end {
