@@ -584,17 +584,19 @@ TEST_F(demo_p2p, export_while_revoked)
  * the first WQE that needs a dynamic MR misses: the device holds it
  * before any byte moves, the driver maps the BAR again, and the WQE then
  * completes whole (responder memory, local gather list, receive buffer:
- * one miss each). A revocable MR fails such work with an access error.
- * While the BAR stays away, a held WQE fails once the driver gives up,
+ * one miss each). A QP of another PD that uses the key meanwhile gets a
+ * protection error and no miss. A revocable MR fails such work with an
+ * access error. While the BAR stays away, a held WQE fails once the driver gives up,
  * and the device writes nothing.
  */
 TEST_F(demo_p2p, rc_traffic)
 {
 	long long misses = uv_counter(self->ibdev, "mr_misses");
 	struct uv_end p = { .fd = -1 }, q = { .fd = -1 };
+	struct uv_end r = { .fd = -1 }, s = { .fd = -1 };
 	unsigned char *bar = self->v.bar, *buf, old[64];
 	__u64 cpu;
-	__u32 bh, bkey, mh, mkey;
+	__u32 bh, bkey, mh, mkey, sh, skey;
 	struct mr_info mi;
 	int dbuf, rc;
 
@@ -655,6 +657,30 @@ TEST_F(demo_p2p, rc_traffic)
 		EXPECT_EQ(misses, uv_counter(self->ibdev, "mr_misses"));
 		goto dereg;
 	}
+	/*
+	 * A stranger who guessed the key, a QP of another PD on the same
+	 * HCA, gets a protection error: the device reports no miss and
+	 * holds nothing, and the MR stays without its translation.
+	 */
+	ASSERT_EQ(0, uv_end_open(&r, UV_BUS_PCI, 0));
+	ASSERT_EQ(0, uv_end_open(&s, UV_BUS_PLATFORM, 0));
+	uv_reg_mr(s.fd, s.pd, buf, PG, cpu, UV_RC_ACCESS, &sh, &skey);
+	uv_qp_connect(&r.qp, UV_RC_ACCESS, uv_lid(s.ibdev), s.qp.qpn,
+		      UV_RNR_INFINITE);
+	uv_qp_connect(&s.qp, UV_RC_ACCESS, uv_lid(r.ibdev), r.qp.qpn,
+		      UV_RNR_INFINITE);
+	memcpy(old, bar, sizeof(old));
+	uv_rc_op(_metadata, &s, &r, UV_WQE_WRITE, cpu, skey, IOVA, bkey,
+		 UV_CQE_REM_ACCESS_ERR);
+	EXPECT_EQ(0, memcmp(bar, old, sizeof(old)));
+	EXPECT_EQ(misses, uv_counter(self->ibdev, "mr_misses"));
+	ASSERT_EQ(0, mr_info(&self->port, bkey, &mi));
+	EXPECT_STREQ("missing", mi.state);
+	uv_dereg_mr(s.fd, sh);
+	uv_end_close(_metadata, &r);
+	uv_end_close(_metadata, &s);
+
+	/* The owner's write: the device holds it, the driver maps again. */
 	uv_rc_op(_metadata, &q, &p, UV_WQE_WRITE, cpu, mkey, IOVA, bkey,
 		 UV_CQE_OK);
 	EXPECT_EQ(0, memcmp(bar, buf, PG));
