@@ -586,8 +586,8 @@ TEST_F(demo_p2p, export_while_revoked)
  * completes whole (responder memory, local gather list, receive buffer:
  * one miss each). A QP of another PD that uses the key meanwhile gets a
  * protection error and no miss. A revocable MR fails such work with an
- * access error. While the BAR stays away, a held WQE fails once the driver gives up,
- * and the device writes nothing.
+ * access error. While the BAR stays away, a held WQE fails once the
+ * driver gives up, and the device writes nothing.
  */
 TEST_F(demo_p2p, rc_traffic)
 {
