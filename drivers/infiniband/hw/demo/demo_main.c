@@ -71,7 +71,6 @@ static const struct ib_device_ops demo_dev_ops = {
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, demo_ucontext, ibucontext),
 };
 
-/* Ask the device for its limits, through a DMA buffer as hardware would. */
 /*
  * The device's events, each handed to the object that owns it; the
  * command layer (demo_cmd.c) handles command completions and fatal errors
@@ -84,6 +83,7 @@ static const demo_event_fn demo_events[DEMO_EQE_NR] = {
 	[DEMO_EQE_MR_MISS] = demo_dmabuf_miss,
 };
 
+/* Ask the device for its limits, through a DMA buffer as hardware would. */
 static int demo_query_hw(struct demo_dev *dev)
 {
 	struct demo_cmd cmd = { .opcode = cpu_to_le16(DEMO_CMD_QUERY_DEVICE) };

@@ -57,7 +57,7 @@ void demo_qp_event(struct demo_dev *dev, u32 qpn)
 	};
 	struct demo_qp *qp;
 
-	/* demo_qp_destroy_hw() waits for RCU before the QP is freed. */
+	/* Destroying a QP waits for RCU readers before the QP is freed. */
 	rcu_read_lock();
 	qp = xa_load(&dev->qp_xa, qpn);
 	if (qp && qp->ibqp.event_handler) {

@@ -73,6 +73,25 @@ int demo_query_port(struct ib_device *ibdev, u32 port,
 	return 0;
 }
 
+/**
+ * demo_port_event - the port's link went up or down
+ * @dev: the HCA
+ * @up: DEMO_EQE_PORT_CHANGE's parameter: 1 up, 0 down
+ *
+ * Context: hard interrupt context.
+ */
+void demo_port_event(struct demo_dev *dev, u32 up)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = DEMO_PORT,
+		.event = up ? IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR,
+	};
+
+	WRITE_ONCE(dev->link_up, !!up);
+	ib_dispatch_event(&ev);
+}
+
 int demo_get_port_immutable(struct ib_device *ibdev, u32 port,
 			    struct ib_port_immutable *immutable)
 {
@@ -194,44 +213,6 @@ static int demo_cq_cmd_create(struct demo_dev *dev, struct demo_cq *cq,
 		demo_cmd_exec(dev, &cmd);
 	}
 	return err;
-}
-
-/**
- * demo_port_event - the port's link went up or down
- * @dev: the HCA
- * @up: DEMO_EQE_PORT_CHANGE's parameter: 1 up, 0 down
- *
- * Context: hard interrupt context.
- */
-void demo_port_event(struct demo_dev *dev, u32 up)
-{
-	struct ib_event ev = {
-		.device = &dev->ibdev,
-		.element.port_num = DEMO_PORT,
-		.event = up ? IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR,
-	};
-
-	WRITE_ONCE(dev->link_up, !!up);
-	ib_dispatch_event(&ev);
-}
-
-/**
- * demo_cq_event - the device wrote a CQE to an armed CQ
- * @dev: the HCA
- * @cqn: the CQ's number
- *
- * Context: hard interrupt context.
- */
-void demo_cq_event(struct demo_dev *dev, u32 cqn)
-{
-	struct demo_cq *cq;
-
-	/* demo_cq_destroy_hw() waits for RCU before the CQ is freed. */
-	rcu_read_lock();
-	cq = xa_load(&dev->cq_xa, cqn);
-	if (cq && cq->ibcq.comp_handler)
-		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
-	rcu_read_unlock();
 }
 
 /**
@@ -372,6 +353,25 @@ err_cq:
 err_uq:
 	demo_uq_free(dev, cq->uq);
 	return err;
+}
+
+/**
+ * demo_cq_event - the device wrote a CQE to an armed CQ
+ * @dev: the HCA
+ * @cqn: the CQ's number
+ *
+ * Context: hard interrupt context.
+ */
+void demo_cq_event(struct demo_dev *dev, u32 cqn)
+{
+	struct demo_cq *cq;
+
+	/* Destroying a CQ waits for RCU readers before the CQ is freed. */
+	rcu_read_lock();
+	cq = xa_load(&dev->cq_xa, cqn);
+	if (cq && cq->ibcq.comp_handler)
+		cq->ibcq.comp_handler(&cq->ibcq, cq->ibcq.cq_context);
+	rcu_read_unlock();
 }
 
 int demo_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
