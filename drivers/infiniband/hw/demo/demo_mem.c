@@ -96,6 +96,7 @@ static int demo_umem_xlate(struct demo_dev *dev, struct demo_umem *m,
 	struct ib_block_iter biter;
 	unsigned long pgsz;
 	size_t i = 0;
+	int err;
 
 	if (READ_ONCE(dev->mr_xlate) != DEMO_MR_XLATE_PBL &&
 	    ib_umem_is_contiguous(umem)) {
@@ -107,9 +108,10 @@ static int demo_umem_xlate(struct demo_dev *dev, struct demo_umem *m,
 	pgsz = ib_umem_find_best_pgsz(umem, demo_pgsz_cap(dev), virt);
 	if (!pgsz)
 		return -EINVAL;
-	if (demo_umem_alloc_pbl(dev, m, pgsz,
-				ib_umem_num_dma_blocks(umem, pgsz)))
-		return -ENOMEM;
+	err = demo_umem_alloc_pbl(dev, m, pgsz,
+				  ib_umem_num_dma_blocks(umem, pgsz));
+	if (err)
+		return err;
 	rdma_umem_for_each_dma_block(umem, &biter, pgsz)
 		demo_pbl_set(m, i++, rdma_block_iter_dma_address(&biter));
 	return 0;
