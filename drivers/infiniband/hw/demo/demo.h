@@ -199,7 +199,7 @@ enum demo_mr_xlate {
  * @umem: pinned and mapped by ib_umem_get_va()
  * @dmabuf: or imported from a dma-buf, mapped by its exporter
  * @mode: DEMO_MR_RANGE or DEMO_MR_PBL (DEMO_MR_NONE: a dma-buf unmapped)
- * @addr: the device range, or the page list's device address
+ * @addr: the device range, or the device address of the page list's root
  * @page_shift: page list block size
  * @entries: translation entries the device holds for the MR
  * @pbl: the page list's leaf pages, until the device has copied them

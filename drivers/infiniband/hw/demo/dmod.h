@@ -20,9 +20,10 @@ struct iommu_domain;
 
 #define DMOD_RNR_DELAY_MS	1
 /*
- * Packets the device moves in one pass of its work, 1 MiB: then it lets
- * the other HCAs' work run and serves its own commands again before it
- * goes on, so no QP's traffic holds up commands for long.
+ * Packets the device moves in one pass of its work, 1 MiB: then it drops
+ * its lock, so that a peer's traffic through it gets a turn, and serves
+ * its own commands again before it goes on, so no QP's traffic holds up
+ * commands for long.
  */
 #define DMOD_PASS_PKTS		256
 #define DMOD_RNR_INFINITE	7
@@ -118,7 +119,7 @@ struct dmod_dev {
 	u32 mr_tag;
 	u64 cnt[DEMO_CNT_MAX];
 
-	spinlock_t db_lock;	/* doorbell mailbox: db_list, cmdq_pi */
+	spinlock_t db_lock;	/* doorbells: db_list, QPs' sq_pi, rq_pi */
 	struct list_head db_list;
 	struct delayed_work work;
 

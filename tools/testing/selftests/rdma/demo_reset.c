@@ -3,12 +3,13 @@
  * A demo HCA that fails while a process holds objects on it.
  *
  * The device model's test port makes the device take a command and never
- * complete it, or report a fatal error. Either way the driver resets the
- * device, and then the process sees IB_EVENT_DEVICE_FATAL on its async
- * event file, new commands fail with EIO, every object it holds can still
- * be destroyed, and once it is done its pinned memory and the RDMA core's
- * object counts are back where they were. The device runs no command
- * after the reset: its command counter does not move.
+ * complete it, report a fatal error, or fail while a command waits. Each
+ * way the driver resets the device, and then the process sees
+ * IB_EVENT_DEVICE_FATAL on its async event file, new commands fail with
+ * EIO, every object it holds can still be destroyed, and once it is done
+ * its pinned memory and the RDMA core's object counts are back where they
+ * were. The device runs no command after the reset: its command counter
+ * does not move.
  *
  * Removing the HCA, or unloading the driver module, while the process
  * holds all that completes at once, and the process is told the same
