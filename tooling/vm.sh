@@ -27,6 +27,8 @@ VM_JOBS=${VM_JOBS:-1}
 # a mode that shares the two cores with another takes longer, and
 # iommu-strict also runs rdma-core's suite (see run_mode)
 VM_TIMEOUT=${VM_TIMEOUT:-$((2400 * VM_JOBS))}
+# the QEMU that tooling/qemu-status.sh runs for vng
+QEMU_REAL=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
 
 # Devices of every mode: the edu function a demo HCA binds to, and an
 # ivshmem-plain function whose memory BAR vfio-pci exports as a dma-buf.
@@ -118,36 +120,75 @@ run_mode() {
 	# with interrupt remapping on, panicked ("timer doesn't work through
 	# Interrupt-remapped IO-APIC", from setup_IO_APIC(); read off the
 	# CPU's stack over QMP); KVM guests skip that check the same way.
+	# The console is a pipe: QEMU opens the guest script's ports by
+	# /proc/self/fd/1 and /proc/self/fd/2, which on a file is a new open
+	# at offset 0 with O_TRUNC, so into a file the ports and the kernel's
+	# serial console wrote over each other (seen 2026-12-04: the kernel's
+	# last lines were gone).
 	# A boot that dies within 30 s before the guest script has written
 	# a line is tried once more, and the retry and the last kernel
 	# lines of the first try are written into the mode's TAP.
-	local try retried=
+	# So is a run whose QEMU died of a signal of its own (SIGSEGV,
+	# SIGBUS, SIGABRT, SIGILL, SIGFPE; qemu-status.sh records it): that
+	# is the emulator failing, not the guest. Seen once, 2026-12-04, in
+	# mode no-iommu: QEMU 7.2 (Debian 12) took SIGSEGV in
+	# memory_region_dispatch_write() with no memory region (the host
+	# kernel's log), while a guest program wrote an ivshmem BAR through
+	# vfio-pci; the guest printed nothing. A guest panic, oops or hang
+	# ends otherwise (QEMU exits 0, or the timeout ends it) and is never
+	# retried. The whole mode runs again, once.
+	local try retried= cfd cpid qst hostlog hostlog0
+	hostlog() { dmesg 2>/dev/null | grep -E 'qemu-system[^ ]*: (segfault|trap)' || true; }
 	for try in 1 2; do
 		t0=$(date +%s)
+		hostlog0=$(hostlog | wc -l)
 		vrc=0
+		rm -f "$RESULTS/$m.qemu-status" "$RESULTS/$m.qemu-status.pid"
+		exec {cfd}> >(exec cat >"$RESULTS/$m.console")
+		cpid=$!
+		QEMU_REAL=$QEMU_REAL QEMU_STATUS="$RESULTS/$m.qemu-status" \
 		timeout --foreground -k 10 "$VM_TIMEOUT" \
 			vng --verbose --run "$BUILD" "${kvm_args[@]}" --memory 3G --cpus 2 \
+			--qemu "$TOOLS/qemu-status.sh" \
 			--rwdir "$RESULTS" --rodir "$BUILD" "${rc_args[@]}" --cwd "$TOOLS" \
 			--append "$append" --append "panic_on_warn=0 kmemleak=on kunit.autorun=0 loglevel=4 no_timer_check" \
 			--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $guest_what $rc_build" \
-			--qemu-opts="$qemu" >"$RESULTS/$m.console" 2>&1 || vrc=$?
+			--qemu-opts="$qemu" >&$cfd 2>&1 || vrc=$?
+		exec {cfd}>&-
+		# timeout --foreground signals vng alone: end this mode's QEMU
+		# too (its command line has the guest command only in base64)
+		pkill -f "guest/run-tests.sh $m " 2>/dev/null || true
+		if [ -s "$RESULTS/$m.qemu-status.pid" ]; then
+			pkill -P "$(cat "$RESULTS/$m.qemu-status.pid")" 2>/dev/null || true
+		fi
+		wait "$cpid" 2>/dev/null || true
 		t=$(( $(date +%s) - t0 ))
-		[ $try = 1 ] && [ $vrc != 0 ] && [ $t -lt 30 ] && [ ! -f "$RESULTS/$m.done" ] &&
-			! grep -q "^# \[$m\]" "$RESULTS/$m.console" ||
+		qst=$(tail -n 1 "$RESULTS/$m.qemu-status" 2>/dev/null || true)
+		[ $try = 2 ] && break
+		if [ $vrc != 0 ] && [ $t -lt 30 ] && [ ! -f "$RESULTS/$m.done" ] &&
+		   ! grep -q "^# \[$m\]" "$RESULTS/$m.console"; then
+			retried="# boot retried: vng rc=$vrc after ${t}s, before the guest script started; its last kernel lines:"
+		elif [ ! -f "$RESULTS/$m.done" ] && [[ " 132 134 135 136 139 " == *" $qst "* ]]; then
+			retried="# mode retried: QEMU died of signal $((qst - 128)) after ${t}s (vng rc=$vrc); the emulator failed, not the guest"
+			retried+=$'\n'"# the first run's last test line: $(grep -E '^# (# +RUN|ok |not ok )' "$RESULTS/$m.tap" 2>/dev/null | tail -n 1)"
+			hostlog=$(hostlog | tail -n +$((hostlog0 + 1)) | tail -n 1)
+			retried+=$'\n'"# the host kernel's log: ${hostlog:-(nothing new, or not readable)}"
+			retried+=$'\n'"# the guest kernel's last console lines:"
+		else
 			break
-		retried="# boot retried: vng rc=$vrc after ${t}s, before the guest script started; its last kernel lines:"
+		fi
 		retried+=$'\n'$(grep '^\[ *[0-9.]*\]' "$RESULTS/$m.console" | tail -n 3 | sed 's/^/#   /')
 		log "VM $m: $retried"
+		rm -f "$RESULTS/$m".*
+		[ -z "$also" ] || rm -f "$RESULTS/$also".*
 		sleep 5
 	done
-	# timeout --foreground signals vng alone: end this mode's QEMU too
-	pkill -f "guest/run-tests.sh $m " 2>/dev/null || true
 	if [ "$what" = show ]; then
 		cat "$RESULTS/$m.console"
 	fi
 	{
 		if [ ! -f "$RESULTS/$m.done" ]; then
-			echo "not ok 1 vm: $m: guest run completed # vng rc=$vrc after ${t}s"
+			echo "not ok 1 vm: $m: guest run completed # vng rc=$vrc, QEMU ended with ${qst:-?}, after ${t}s"
 			tail -n 30 "$RESULTS/$m.console" | sed 's/^/# /'
 		else
 			echo "ok 1 vm: $m: guest run completed in ${t}s${also:+ (with $also)}"
