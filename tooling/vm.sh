@@ -102,7 +102,7 @@ report_mode() {
 run_mode() {
 	local m=$1 append qemu t0 t vrc splat rc=0 guest_what=$what also=
 	IFS='|' read -r append qemu <<<"$(mode_args "$m")"
-	rm -f "$RESULTS/$m".*
+	rm -f "$RESULTS/$m".* "$RESULTS/$m-try1.console"
 	if [ "$m" = rdma-core ] && [ -z "$rc_build" ]; then
 		echo "not ok 1 vm: $m: not run, rdma-core did not build" >"$RESULTS/$m.vm.tap"
 		return 1
@@ -126,8 +126,9 @@ run_mode() {
 	# serial console wrote over each other (seen 2026-12-04: the kernel's
 	# last lines were gone).
 	# A boot that dies within 30 s before the guest script has written
-	# a line is tried once more, and the retry and the last kernel
-	# lines of the first try are written into the mode's TAP.
+	# a line is tried once more, and the retry and the first try's
+	# kernel lines (from its oops, if it printed one) are written into
+	# the mode's TAP.
 	# So is a run whose QEMU died of a signal of its own (SIGSEGV,
 	# SIGBUS, SIGABRT, SIGILL, SIGFPE; qemu-status.sh records it): that
 	# is the emulator failing, not the guest. Seen once, 2026-12-04, in
@@ -177,8 +178,16 @@ run_mode() {
 		else
 			break
 		fi
-		retried+=$'\n'$(grep '^\[ *[0-9.]*\]' "$RESULTS/$m.console" | tail -n 3 | sed 's/^/#   /')
+		# the kernel's last lines, from its first oops line if it
+		# printed one (up to 40 lines); the whole console stays in
+		# $m-try1.console
+		retried+=$'\n'$(grep '^\[ *[0-9.]*\]' "$RESULTS/$m.console" |
+			awk '{ a[n++] = $0 }
+			     !o && /BUG:|Oops|general protection|RIP:|Kernel panic/ { o = n }
+			     END { s = o ? o - 1 : n - 3; e = o ? s + 40 : n; if (s < 0) s = 0
+			           for (i = s; i < e && i < n; i++) print a[i] }' | sed 's/^/#   /')
 		log "VM $m: $retried"
+		mv "$RESULTS/$m.console" "$RESULTS/$m-try1.console"
 		rm -f "$RESULTS/$m".*
 		[ -z "$also" ] || rm -f "$RESULTS/$also".*
 		sleep 5
