@@ -375,6 +375,19 @@ static struct demo_dev *demo_pdev_add(u32 id)
 	return platform_get_drvdata(pdev);
 }
 
+static int demo_pdev_remove_id(u32 id)
+{
+	struct platform_device *pdev;
+
+	mutex_lock(&demo_pdevs_lock);
+	pdev = xa_erase(&demo_pdevs, id);
+	if (pdev)
+		platform_device_unregister(pdev);
+	mutex_unlock(&demo_pdevs_lock);
+	return pdev ? 0 : -ENOENT;
+}
+
+#if IS_ENABLED(CONFIG_INFINIBAND_DEMO_KUNIT_TEST)
 /**
  * demo_pdev_create - create a demo HCA on a new platform device
  *
@@ -393,18 +406,6 @@ struct demo_dev *demo_pdev_create(void)
 	return dev;
 }
 
-static int demo_pdev_remove_id(u32 id)
-{
-	struct platform_device *pdev;
-
-	mutex_lock(&demo_pdevs_lock);
-	pdev = xa_erase(&demo_pdevs, id);
-	if (pdev)
-		platform_device_unregister(pdev);
-	mutex_unlock(&demo_pdevs_lock);
-	return pdev ? 0 : -ENOENT;
-}
-
 /**
  * demo_pdev_remove - remove an HCA made by demo_pdev_create()
  * @dev: the HCA
@@ -413,6 +414,7 @@ void demo_pdev_remove(struct demo_dev *dev)
 {
 	demo_pdev_remove_id(to_platform_device(dev->dma_dev)->id);
 }
+#endif
 
 /*
  * /sys/bus/platform/drivers/demo_rdma/new_device: writing <id> creates
