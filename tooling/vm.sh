@@ -171,6 +171,10 @@ run_mode() {
 		if [ -s "$RESULTS/$m.qemu-status.pid" ]; then
 			pkill -P "$(cat "$RESULTS/$m.qemu-status.pid")" 2>/dev/null || true
 		fi
+		# the console's reader ends when the last writer has gone; a
+		# helper vng left behind must not hold this run for ever
+		for _ in $(seq 60); do kill -0 "$cpid" 2>/dev/null || break; sleep 1; done
+		kill "$cpid" 2>/dev/null || true
 		wait "$cpid" 2>/dev/null || true
 		t=$(( $(date +%s) - t0 ))
 		qst=$(tail -n 1 "$RESULTS/$m.qemu-status" 2>/dev/null || true)
