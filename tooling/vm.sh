@@ -29,6 +29,13 @@ VM_JOBS=${VM_JOBS:-1}
 VM_TIMEOUT=${VM_TIMEOUT:-$((2400 * VM_JOBS))}
 # the QEMU that tooling/qemu-status.sh runs for vng
 QEMU_REAL=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
+# End mode $1's QEMU, the child of qemu-status.sh: timeout --foreground and
+# an interrupt signal vng alone, and QEMU's command line has the guest
+# command only in base64, so pkill -f never matched it.
+end_qemu() {
+	[ -s "$RESULTS/$1.qemu-status.pid" ] || return 0
+	pkill -P "$(cat "$RESULTS/$1.qemu-status.pid")" 2>/dev/null || true
+}
 
 # Devices of every mode: the edu function a demo HCA binds to, and an
 # ivshmem-plain function whose memory BAR vfio-pci exports as a dma-buf.
@@ -146,12 +153,12 @@ run_mode() {
 	# vfio-pci; the guest printed nothing. A guest panic, oops or hang
 	# later in a run ends otherwise (QEMU exits 0, or the timeout ends
 	# it) and is never retried.
-	local try=0 early=0 crashed=0 retried= r cfd cpid qst hostlog hostlog0
+	local try=0 early=0 crashed=0 retried= r cfd cpid qst crash crash0
 	hostlog() { dmesg 2>/dev/null | grep -E 'qemu-system[^ ]*: (segfault|trap)' || true; }
 	while :; do
 		try=$((try + 1))
 		t0=$(date +%s)
-		hostlog0=$(hostlog | wc -l)
+		crash0=$(hostlog | wc -l)
 		vrc=0
 		rm -f "$RESULTS/$m.qemu-status" "$RESULTS/$m.qemu-status.pid"
 		exec {cfd}> >(exec cat >"$RESULTS/$m.console")
@@ -165,12 +172,7 @@ run_mode() {
 			--exec "$TOOLS/guest/run-tests.sh $m $RESULTS $BUILD/kselftest_install $guest_what $rc_build" \
 			--qemu-opts="$qemu" >&$cfd 2>&1 || vrc=$?
 		exec {cfd}>&-
-		# timeout --foreground signals vng alone: end this mode's QEMU
-		# too (its command line has the guest command only in base64)
-		pkill -f "guest/run-tests.sh $m " 2>/dev/null || true
-		if [ -s "$RESULTS/$m.qemu-status.pid" ]; then
-			pkill -P "$(cat "$RESULTS/$m.qemu-status.pid")" 2>/dev/null || true
-		fi
+		end_qemu "$m"
 		# the console's reader ends when the last writer has gone; a
 		# helper vng left behind must not hold this run for ever
 		for _ in $(seq 60); do kill -0 "$cpid" 2>/dev/null || break; sleep 1; done
@@ -186,21 +188,22 @@ run_mode() {
 		     [[ " 132 134 135 136 139 " == *" $qst "* ]]; then
 			crashed=1
 			r="# boot $try: mode retried: QEMU died of signal $((qst - 128)) after ${t}s (vng rc=$vrc); the emulator failed, not the guest"
-			r+=$'\n'"# its last test line: $(grep -E '^# (# +RUN|ok |not ok )' "$RESULTS/$m.tap" 2>/dev/null | tail -n 1)"
-			hostlog=$(hostlog | tail -n +$((hostlog0 + 1)) | tail -n 1)
-			r+=$'\n'"# the host kernel's log: ${hostlog:-(nothing new, or not readable)}"
+			r+=$'\n'"# its last test line: $(grep -E '^# (# +RUN|ok |not ok )' "$RESULTS/$m.tap" 2>/dev/null | tail -n 1 || true)"
+			crash=$(hostlog | tail -n +$((crash0 + 1)) | tail -n 1)
+			r+=$'\n'"# the host kernel's log: ${crash:-(nothing new, or not readable)}"
 			r+=$'\n'"# the guest kernel's last console lines:"
 		else
 			break
 		fi
 		# the kernel's last lines, from its first oops line if it
 		# printed one (up to 40 lines); the whole console stays in
-		# $m-tryN.console
+		# $m-tryN.console. (Under set -e and pipefail, a grep that finds
+		# nothing, or a TAP not written yet, must not end run_mode.)
 		r+=$'\n'$(grep '^\[ *[0-9.]*\]' "$RESULTS/$m.console" |
 			awk '{ a[n++] = $0 }
 			     !o && /BUG:|Oops|general protection|RIP:|Kernel panic/ { o = n }
 			     END { s = o ? o - 1 : n - 3; e = o ? s + 40 : n; if (s < 0) s = 0
-			           for (i = s; i < e && i < n; i++) print a[i] }' | sed 's/^/#   /')
+			           for (i = s; i < e && i < n; i++) print a[i] }' | sed 's/^/#   /' || true)
 		log "VM $m: $r"
 		retried+=${retried:+$'\n'}$r
 		mv "$RESULTS/$m.console" "$RESULTS/$m-try$try.console"
@@ -295,7 +298,7 @@ fi
 [ "$VM_JOBS" -ge 1 ] || die "VM_JOBS must be 1 or more"
 mapfile -t modes < <(printf '%s\n' "${modes[@]}" | awk '!seen[$0]++')
 for m in "${modes[@]}"; do mode_args "$m" >/dev/null; done
-trap 'for m in "${modes[@]}"; do pkill -f "guest/run-tests.sh $m " 2>/dev/null; done; exit 130' INT TERM
+trap 'for m in "${modes[@]}"; do pkill -f "guest/run-tests.sh $m " 2>/dev/null; end_qemu "$m"; done; exit 130' INT TERM
 pids=()
 for m in "${modes[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n || true; done
